@@ -1,0 +1,1 @@
+"""The ``tinylift`` command: a thin shell over the library."""

@@ -1,0 +1,97 @@
+"""Settings, declared once with their help text.
+
+The same declaration feeds environment variables (``TINYLIFT_<NAME>``), the
+workspace file ``tinylift.yml`` and the documentation. Resolution order, the
+first that sets a value wins: explicit arguments, environment, workspace file,
+defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tinylift.errors import ConfigError
+
+__all__ = ["WORKSPACE_FILE", "Settings", "load_settings"]
+
+#: The settings file that marks a folder as a tinylift workspace.
+WORKSPACE_FILE = "tinylift.yml"
+
+
+class Settings(BaseSettings):
+    """Everything tinylift can be configured with, one field per setting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TINYLIFT_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    workspace: Path = Field(
+        default=Path("tinylift-demo"),
+        description="Folder holding the warehouse, the registry and the metric catalog.",
+    )
+    warehouse_file: str = Field(
+        default="warehouse.duckdb",
+        description="The embedded DuckDB warehouse, relative to the workspace.",
+    )
+    alpha: float = Field(
+        default=0.05, gt=0, lt=1, description="Significance level for effects (two-sided)."
+    )
+    srm_alpha: float = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="A sample ratio mismatch is flagged when its p-value falls below this.",
+    )
+    power: float = Field(
+        default=0.8, gt=0, lt=1, description="Target power used when planning sample sizes."
+    )
+
+    @property
+    def warehouse_path(self) -> Path:
+        """Absolute path of the DuckDB warehouse file."""
+        return (self.workspace / self.warehouse_file).resolve()
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(name, default, help) for every setting, for docs and ``--help``."""
+    return [
+        (name, repr(field.default), field.description or "")
+        for name, field in Settings.model_fields.items()
+    ]
+
+
+def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings for a workspace: its ``tinylift.yml`` under environment and overrides.
+
+    Raises:
+        ConfigError: the file is not valid YAML, or a value is out of range; the
+            message names the file and the setting.
+    """
+    values: dict[str, Any] = {}
+    if workspace is not None:
+        path = Path(workspace) / WORKSPACE_FILE
+        if path.exists():
+            try:
+                loaded = yaml.safe_load(path.read_text()) or {}
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"{path}: expected a mapping of setting names to values")
+            # The environment outranks the file, as the module docstring says.
+            values.update(
+                {k: v for k, v in loaded.items() if f"TINYLIFT_{k}".upper() not in os.environ}
+            )
+        values["workspace"] = Path(workspace)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(first["msg"], parameter=name) from None

@@ -1,0 +1,1 @@
+"""A simulated connected-home store with known true effects."""

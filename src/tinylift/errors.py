@@ -1,0 +1,128 @@
+"""The exceptions tinylift raises, all under one root.
+
+Every error a user can cause says *what* was wrong and *where* (file, row,
+field, parameter), so the CLI and the web app can show it as one line instead
+of a traceback. Families subclass the builtin whose meaning fits, so callers
+that catch ``ValueError`` or ``LookupError`` keep working.
+
+The tree::
+
+    TinyliftError
+    ├── ConfigError(ValueError)        bad settings, parameters, catalog files
+    ├── DataError(ValueError)          bad input data: names file, row, field
+    ├── StatsError(ValueError)         invalid statistics input: names metric, variant
+    ├── WarehouseError                 the query engine failed or is unavailable
+    ├── NotFound(LookupError)          an experiment, metric, team ... does not exist
+    ├── Conflict                       duplicate key, invalid state transition
+    └── AnalysisError                  an analysis cannot be computed
+
+Each class carries ``http_status``, which the web app maps to a response.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AnalysisError",
+    "ConfigError",
+    "Conflict",
+    "DataError",
+    "NotFound",
+    "StatsError",
+    "TinyliftError",
+    "WarehouseError",
+]
+
+
+class TinyliftError(Exception):
+    """Root of every error tinylift raises on purpose."""
+
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(TinyliftError, ValueError):
+    """A setting, parameter or configuration file is invalid."""
+
+    http_status = 400
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        if parameter is not None and not message.startswith(parameter):
+            message = f"{parameter}: {message}"
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class DataError(TinyliftError, ValueError):
+    """Input data is malformed; the message names file, row and field."""
+
+    http_status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                file,
+                f"row {row}" if row is not None else None,
+                f"field {field!r}" if field is not None else None,
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.row, self.field = file, row, field
+
+
+class StatsError(TinyliftError, ValueError):
+    """Statistics input is invalid; the message names the metric and variant."""
+
+    http_status = 422
+
+    def __init__(
+        self, message: str, *, metric: str | None = None, variant: str | None = None
+    ) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                f"metric {metric!r}" if metric is not None else None,
+                f"variant {variant!r}" if variant is not None else None,
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.metric, self.variant = metric, variant
+
+
+class WarehouseError(TinyliftError):
+    """The query engine failed or is unavailable."""
+
+    http_status = 503
+
+
+class NotFound(TinyliftError, LookupError):
+    """A named object (experiment, metric, team ...) does not exist."""
+
+    http_status = 404
+
+
+class Conflict(TinyliftError):
+    """A duplicate key or a transition the current state does not allow."""
+
+    http_status = 409
+
+
+class AnalysisError(TinyliftError):
+    """An analysis cannot be computed from the data at hand."""
+
+    http_status = 422

@@ -1,0 +1,35 @@
+"""The canonical data model: exposures and events (see docs/data-model.md)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pyarrow as pa
+
+__all__ = ["EVENTS_SCHEMA", "EXPOSURES_SCHEMA"]
+
+_TS: Final = pa.timestamp("us", tz="UTC")
+
+#: Who saw which variant of which experiment, and when.
+EXPOSURES_SCHEMA: Final = pa.schema(
+    [
+        pa.field("experiment_key", pa.string(), nullable=False),
+        pa.field("variant_key", pa.string(), nullable=False),
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("timestamp", _TS, nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("platform", pa.string()),
+    ]
+)
+
+#: Facts about units: pageviews, purchases, returns ...
+EVENTS_SCHEMA: Final = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("timestamp", _TS, nullable=False),
+        pa.field("event_name", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("properties", pa.string()),
+    ]
+)

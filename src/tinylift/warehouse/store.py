@@ -1,0 +1,88 @@
+"""The embedded warehouse: a DuckDB file holding exposures and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final, Literal
+
+import duckdb
+import pyarrow as pa
+
+from tinylift.errors import WarehouseError
+from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA
+
+__all__ = ["TABLES", "Warehouse"]
+
+Kind = Literal["exposures", "events"]
+TABLES: Final[dict[str, pa.Schema]] = {"exposures": EXPOSURES_SCHEMA, "events": EVENTS_SCHEMA}
+
+_DUCK_TYPES: Final = {
+    pa.string(): "VARCHAR",
+    pa.float64(): "DOUBLE",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
+
+
+def _ddl(name: str, schema: pa.Schema) -> str:
+    cols = ", ".join(
+        f"{f.name} {_DUCK_TYPES[f.type]}{'' if f.nullable else ' NOT NULL'}" for f in schema
+    )
+    return f"CREATE TABLE IF NOT EXISTS {name} ({cols})"
+
+
+class Warehouse:
+    """A DuckDB warehouse file with the data model's tables."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from None
+        # Timestamps are UTC everywhere; DuckDB would otherwise use local time.
+        self.con.execute("SET TimeZone = 'UTC'")
+        for name, schema in TABLES.items():
+            self.con.execute(_ddl(name, schema))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: roll back everything written inside on any error."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def append(self, kind: Kind, table: pa.Table) -> int:
+        """Append rows already in the data model's shape; returns the row count."""
+        data = table.select(TABLES[kind].names).cast(TABLES[kind])
+        self.con.register("_incoming", data)
+        try:
+            self.con.execute(f"INSERT INTO {kind} SELECT * FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        return int(data.num_rows)
+
+    def truncate(self) -> None:
+        """Remove every exposure and event."""
+        for name in TABLES:
+            self.con.execute(f"DELETE FROM {name}")
+
+    def count(self, kind: Kind) -> int:
+        """Number of rows in a table."""
+        row = self.con.execute(f"SELECT count(*) FROM {kind}").fetchone()
+        return int(row[0]) if row is not None else 0
