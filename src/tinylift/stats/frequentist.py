@@ -1,0 +1,155 @@
+"""Fixed-horizon tests: Welch t for means, Wald z for proportions and ratios.
+
+Absolute effects use the arms' estimates and variances from
+:meth:`Moments.arm_estimates`; the relative effect (lift) uses the delta
+method: ``var(t/c - 1) = var_t / c**2 + t**2 var_c / c**4`` for independent
+arms (Deng, Knoblich, Lu 2018, section 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+from tinylift.errors import StatsError
+from tinylift.stats.moments import ArmEstimates, Moments
+from tinylift.stats.results import Alternative, Comparison
+
+__all__ = ["contrast", "fixed_horizon", "p_value_and_interval"]
+
+F64 = NDArray[np.float64]
+
+
+def _check(alpha: float, alternative: str) -> None:
+    if not 0 < alpha < 1:
+        raise StatsError(f"alpha must be between 0 and 1, got {alpha}")
+    if alternative not in ("two-sided", "greater", "less"):
+        raise StatsError(
+            f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}"
+        )
+
+
+def contrast(est: ArmEstimates) -> dict[str, F64]:
+    """Each treatment against control: effect, relative effect, their standard errors."""
+    c, t = est.value[:, :1], est.value[:, 1:]
+    vc, vt = est.var[:, :1], est.var[:, 1:]
+    nc, nt = est.n[:, :1], est.n[:, 1:]
+    var = vc + vt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = t / c - 1.0
+        rel_var = vt / c**2 + t**2 * vc / c**4
+        # Welch-Satterthwaite degrees of freedom
+        df = var**2 / (vt**2 / (nt - 1) + vc**2 / (nc - 1))
+    return {
+        "control_value": np.broadcast_to(c, t.shape).copy(),
+        "treatment_value": t,
+        "effect": t - c,
+        "se": np.sqrt(var),
+        "rel_effect": rel,
+        "rel_se": np.sqrt(rel_var),
+        "n_control": np.broadcast_to(nc, t.shape).copy(),
+        "n_treatment": nt,
+        "df": df,
+    }
+
+
+def p_value_and_interval(
+    effect: F64,
+    se: F64,
+    *,
+    alpha: float,
+    alternative: Alternative,
+    df: F64 | float = np.inf,
+) -> tuple[F64, F64, F64]:
+    """p-value and (1 - alpha) interval from an estimate and its standard error.
+
+    Uses Student's t with ``df`` degrees of freedom (normal when infinite).
+    A zero standard error gives p = 1 for a zero effect and p = 0 otherwise,
+    and a zero-width interval.
+    """
+    df_arr = np.broadcast_to(np.asarray(df, dtype=np.float64), np.shape(effect))
+    dist_df = np.where(np.isfinite(df_arr) & (df_arr > 0), df_arr, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = effect / se
+    z = np.where(se > 0, z, np.where(effect == 0, 0.0, np.sign(effect) * np.inf))
+    sf = _sf(np.abs(z), dist_df)
+    if alternative == "two-sided":
+        p = 2 * sf
+        q = _isf(alpha / 2, dist_df)
+        lo, hi = effect - q * se, effect + q * se
+    elif alternative == "greater":
+        p = np.where(z >= 0, sf, 1 - sf)
+        q = _isf(alpha, dist_df)
+        lo, hi = effect - q * se, np.full_like(effect, np.inf)
+    else:
+        p = np.where(z <= 0, sf, 1 - sf)
+        q = _isf(alpha, dist_df)
+        lo, hi = np.full_like(effect, -np.inf), effect + q * se
+    return np.clip(p, 0.0, 1.0), lo, hi
+
+
+def _sf(x: F64, df: F64) -> F64:
+    out = np.where(np.isinf(df), sps.norm.sf(x), sps.t.sf(x, np.where(np.isinf(df), 1.0, df)))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _isf(q: float, df: F64) -> F64:
+    out = np.where(np.isinf(df), sps.norm.isf(q), sps.t.isf(q, np.where(np.isinf(df), 1.0, df)))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _flags(values: dict[str, F64]) -> np.ndarray:
+    shape = values["effect"].shape
+    flags = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        f: list[str] = []
+        if values["se"][idx] == 0:
+            f.append("zero variance")
+        if values["control_value"][idx] == 0:
+            f.append("control mean is zero: relative effect undefined")
+        flags[idx] = tuple(f)
+    return flags
+
+
+def fixed_horizon(
+    moments: Moments,
+    *,
+    alpha: float = 0.05,
+    alternative: Alternative = "two-sided",
+    cuped: bool = False,
+) -> Comparison:
+    """Classical tests of every treatment against control, for every metric.
+
+    Means use Welch's t (Welch-Satterthwaite degrees of freedom); proportions
+    and ratio metrics use the normal approximation (Wald, unpooled).
+
+    >>> mo = Moments.proportion([10_000, 10_000], [1_000, 1_100])
+    >>> r = fixed_horizon(mo)
+    >>> round(r.row("metric0")["rel_effect"], 4), round(r.row("metric0")["p_value"], 4)
+    (0.1, 0.0205)
+    """
+    _check(alpha, alternative)
+    est = moments.arm_estimates(cuped=cuped)
+    values = contrast(est)
+    df = values.pop("df") if moments.kind == "mean" else np.inf
+    p, lo, hi = p_value_and_interval(
+        values["effect"], values["se"], alpha=alpha, alternative=alternative, df=df
+    )
+    _, rlo, rhi = p_value_and_interval(
+        values["rel_effect"], values["rel_se"], alpha=alpha, alternative=alternative, df=df
+    )
+    values.pop("df", None)
+    values.update(p_value=p, ci_low=lo, ci_high=hi, rel_ci_low=rlo, rel_ci_high=rhi)
+    extra = {"cuped_theta": est.theta[:, 1:]} if cuped and moments.has_covariate else {}
+    return Comparison(
+        method="fixed",
+        metrics=moments.metrics,
+        control=moments.variants[0],
+        treatments=moments.variants[1:],
+        alpha=alpha,
+        alternative=alternative,
+        values=values,
+        flags=_flags(values),
+        extra=extra,
+    )

@@ -1,0 +1,120 @@
+"""Immutable results of comparing treatments with control, vectorised.
+
+Every array is shaped (metrics, treatments); ``records()`` turns them into
+one dict per (metric, treatment) with the honest field names the CLI's
+``--json`` and the web app use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Alternative", "Comparison"]
+
+Alternative = Literal["two-sided", "greater", "less"]
+F64 = NDArray[np.float64]
+
+#: Fields every comparison has, in the order records show them.
+CORE_FIELDS = (
+    "control_value",
+    "treatment_value",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "rel_effect",
+    "rel_ci_low",
+    "rel_ci_high",
+    "p_value",
+    "se",
+    "rel_se",
+    "n_control",
+    "n_treatment",
+)
+
+
+def _py(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        # JSON has no infinities; an open-ended interval is None on that side.
+        return None
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Treatment-versus-control results for several metrics at once.
+
+    ``flags`` explains every value that is not an ordinary number: an empty
+    tuple means the row is ordinary; otherwise it holds reasons such as
+    ``"zero variance"`` or ``"control mean is zero"``.
+    """
+
+    method: str
+    metrics: tuple[str, ...]
+    control: str
+    treatments: tuple[str, ...]
+    alpha: float
+    alternative: Alternative
+    values: dict[str, F64]
+    flags: NDArray[np.object_]
+    extra: dict[str, F64] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> F64:
+        values = self.__dict__.get("values", {})
+        extra = self.__dict__.get("extra", {})
+        if name in values:
+            return values[name]  # type: ignore[no-any-return]
+        if name in extra:
+            return extra[name]  # type: ignore[no-any-return]
+        raise AttributeError(name)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(metrics, treatments)."""
+        return (len(self.metrics), len(self.treatments))
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per (metric, treatment), ready for JSON."""
+        rows = []
+        for i, metric in enumerate(self.metrics):
+            for j, variant in enumerate(self.treatments):
+                row: dict[str, Any] = {
+                    "metric": metric,
+                    "control": self.control,
+                    "variant": variant,
+                    "method": self.method,
+                }
+                for name, arr in (*self.values.items(), *self.extra.items()):
+                    row[name] = _py(arr[i, j])
+                row["flags"] = list(self.flags[i, j])
+                rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The single row as a dict, or ``{"rows": [...]}`` for several."""
+        rows = self.records()
+        return rows[0] if len(rows) == 1 else {"rows": rows}
+
+    def row(self, metric: str, variant: str | None = None) -> dict[str, Any]:
+        """The record of one metric (and treatment; the first by default)."""
+        i = self.metrics.index(metric)
+        j = 0 if variant is None else self.treatments.index(variant)
+        return self.records()[i * len(self.treatments) + j]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A DataFrame with one row per (metric, treatment)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records())
+
+    def _repr_html_(self) -> str:
+        return str(self.to_pandas().to_html())
