@@ -268,8 +268,11 @@ class Moments:
         self.validate()
         n = self.n
         mean = self.s / n[..., None]
+        # Proportions use the binomial variance p(1 - p) (ddof 0), as the Wald
+        # test and the usual calculators do; means and ratios the sample one.
+        ddof = 0.0 if self.kind == "proportion" else 1.0
         cov = (self.ss - n[..., None, None] * mean[..., :, None] * mean[..., None, :]) / (
-            n[..., None, None] - 1
+            n[..., None, None] - ddof
         )
         g, dg = _functional(self.kind, mean, 0)
         var_unit = _quad(dg, cov, dg)

@@ -62,7 +62,7 @@ def srm_test(
 
     >>> srm_test([5000, 5000]).verdict
     'ok'
-    >>> srm_test([5000, 4700]).verdict
+    >>> srm_test([5000, 4600]).verdict
     'mismatch'
     """
     obs = np.asarray(counts, dtype=np.float64)
