@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tinylift.cli import demo
+from tinylift.cli import calc, demo
 from tinylift.errors import TinyliftError
 
 __all__ = ["app", "main"]
@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("demo")(demo.demo)
+app.add_typer(calc.app, name="calc")
 
 
 @app.callback()
