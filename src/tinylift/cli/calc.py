@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -32,7 +32,7 @@ app.add_typer(power_app, name="power")
 out = Console()
 
 
-class Alternative(str, Enum):
+class Alternative(StrEnum):
     two_sided = "two-sided"
     greater = "greater"
     less = "less"
@@ -75,7 +75,7 @@ def _run(
         raise ConfigError("choose one of --sequential and --bayesian", parameter="--sequential")
     if not 0 < alpha < 1:
         raise ConfigError(f"must be between 0 and 1, got {alpha}", parameter="--alpha")
-    alt: AlternativeLiteral = alternative.value  # type: ignore[assignment]
+    alt = cast(AlternativeLiteral, alternative.value)
     if bayes:
         return bayesian(moments, alpha=alpha)
     if seq:
