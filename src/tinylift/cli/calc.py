@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -75,7 +75,7 @@ def _run(
         raise ConfigError("choose one of --sequential and --bayesian", parameter="--sequential")
     if not 0 < alpha < 1:
         raise ConfigError(f"must be between 0 and 1, got {alpha}", parameter="--alpha")
-    alt = cast(AlternativeLiteral, alternative.value)
+    alt: AlternativeLiteral = alternative.value
     if bayes:
         return bayesian(moments, alpha=alpha)
     if seq:
