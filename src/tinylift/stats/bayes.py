@@ -50,6 +50,17 @@ def normal_posterior(estimate: F64, se: F64, prior: Prior) -> tuple[F64, F64]:
     return np.where(se > 0, mean, estimate), np.where(se > 0, sd, 0.0)
 
 
+def _scaled_posterior(effect: F64, se: F64, prior: Prior, control: F64) -> tuple[F64, F64]:
+    """Posterior of the absolute effect under the lift prior scaled by the control value."""
+    assert prior.sd is not None
+    scale = np.abs(control)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = 1.0 / se**2 + 1.0 / (prior.sd * scale) ** 2
+        mean = (effect / se**2 + prior.mean * control / (prior.sd * scale) ** 2) / precision
+    ok = (se > 0) & (scale > 0)
+    return np.where(ok, mean, effect), np.where(ok, np.sqrt(1.0 / precision), se)
+
+
 def _loss(mean: F64, sd: F64) -> tuple[F64, F64]:
     """E[max(0, -X)] and E[max(0, X)] for X ~ N(mean, sd)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,8 +83,9 @@ def bayesian(
     """Chance to win, credible intervals and risk of every treatment, on the lift.
 
     ``p_value`` holds the two-sided frequentist p-value for reference;
-    ``ci_low/ci_high`` and ``rel_ci_*`` are (1 - alpha) credible intervals
-    (the absolute one scaled from the relative posterior).
+    ``ci_low/ci_high`` and ``rel_ci_*`` are (1 - alpha) credible intervals of
+    the absolute and relative effects (the prior on the lift is carried to
+    the absolute scale with the control's value).
     """
     _check(alpha, "two-sided")
     prior = prior or Prior()
@@ -98,14 +110,20 @@ def bayesian(
     p, _, _ = p_value_and_interval(
         values["effect"], values["se"], alpha=alpha, alternative="two-sided"
     )
+    # The absolute effect gets its own posterior: the prior on the lift,
+    # carried to the absolute scale with the control's value.
+    if prior.sd is None:
+        abs_mean, abs_sd = values["effect"], values["se"]
+    else:
+        abs_mean, abs_sd = _scaled_posterior(values["effect"], values["se"], prior, c)
     values.update(
         p_value=p,
         rel_effect=post_mean,
         rel_ci_low=post_mean - q * post_sd,
         rel_ci_high=post_mean + q * post_sd,
-        ci_low=(post_mean - q * post_sd) * c,
-        ci_high=(post_mean + q * post_sd) * c,
-        effect=post_mean * c,
+        effect=abs_mean,
+        ci_low=abs_mean - q * abs_sd,
+        ci_high=abs_mean + q * abs_sd,
     )
     return Comparison(
         method="bayesian",
