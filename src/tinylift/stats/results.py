@@ -110,6 +110,38 @@ class Comparison:
         j = 0 if variant is None else self.treatments.index(variant)
         return self.records()[i * len(self.treatments) + j]
 
+    def adjusted(self, method: str = "holm", *, family: str = "metric") -> Comparison:
+        """A copy with ``p_value_adjusted`` for a multiple-testing family.
+
+        ``family="metric"``: each metric's treatments form a family (A/B/n);
+        ``"experiment"``: every metric and treatment of this comparison does.
+        For a family spanning experiments, pass their p-values together to
+        :func:`tinylift.stats.adjust_p_values`.
+        """
+        from tinylift.stats.multiple import adjust_p_values
+
+        p = self.values["p_value"]
+        if family == "metric":
+            adj = np.vstack([adjust_p_values(row, method) for row in p])  # type: ignore[arg-type]
+        elif family == "experiment":
+            adj = adjust_p_values(p, method)  # type: ignore[arg-type]
+        else:
+            from tinylift.errors import StatsError
+
+            raise StatsError(f"family must be 'metric' or 'experiment', got {family!r}")
+        return Comparison(
+            method=self.method,
+            metrics=self.metrics,
+            control=self.control,
+            treatments=self.treatments,
+            alpha=self.alpha,
+            alternative=self.alternative,
+            values=self.values,
+            flags=self.flags,
+            extra={**self.extra, "p_value_adjusted": adj},
+            info={**self.info, "correction": method, "family": family},
+        )
+
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame with one row per (metric, treatment)."""
         import pandas as pd
