@@ -1,0 +1,227 @@
+"""The metric catalog: ``metrics.yml`` loaded, validated and resolved.
+
+One definition per metric, as code. Every problem is reported before any
+query runs, naming the file, the metric and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from tinylift.errors import ConfigError, NotFound
+from tinylift.metrics.model import (
+    VALUE_COLUMNS,
+    EventDef,
+    MeanMetric,
+    Metric,
+    ProportionMetric,
+    QuantileMetric,
+    RatioMetric,
+    Source,
+)
+
+__all__ = ["CATALOG_FILE", "Catalog", "load_catalog", "parse_catalog"]
+
+CATALOG_FILE = "metrics.yml"
+_METRIC = TypeAdapter(Metric)
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: dict[str, EventDef] = Field(default_factory=dict)
+    metrics: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Validated metric definitions, by name, with the events they use."""
+
+    metrics: Mapping[str, Metric]
+    events: Mapping[str, EventDef]
+    origin: str
+    version: str
+
+    def __iter__(self) -> Any:
+        return iter(self.metrics.values())
+
+    def __len__(self) -> int:
+        return len(self.metrics)
+
+    def get(self, name: str) -> Metric:
+        """The metric called ``name``; NotFound suggests near names."""
+        try:
+            return self.metrics[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self.metrics), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise NotFound(f"no metric {name!r} in {self.origin}{hint}") from None
+
+    def source(self, side: str | Source) -> Source:
+        """Resolve one side of a ratio to the per-unit measure it names."""
+        if isinstance(side, Source):
+            return side
+        m = self.get(side)
+        assert isinstance(m, MeanMetric)  # guaranteed by validation
+        return Source(event=m.event, value=m.value, filter=m.filter)
+
+    def select(self, names: Iterable[str] | None = None) -> list[Metric]:
+        """The named metrics (all when None), in catalog order."""
+        if names is None:
+            return list(self.metrics.values())
+        return [self.get(n) for n in names]
+
+
+def _where(origin: str, metric: str | None, field: str | None) -> str:
+    parts = [origin]
+    if metric is not None:
+        parts.append(f"metric {metric!r}")
+    if field:
+        parts.append(f"field {field!r}")
+    return ", ".join(parts)
+
+
+def _fail(origin: str, metric: str | None, field: str | None, message: str) -> ConfigError:
+    return ConfigError(f"{_where(origin, metric, field)}: {message}")
+
+
+def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
+    """Validate catalog YAML text; raise ConfigError naming metric and field."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origin}: expected a mapping with 'metrics:' (and 'events:')")
+    try:
+        doc = _File.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise _fail(origin, None, field, err["msg"]) from None
+
+    metrics: dict[str, Metric] = {}
+    for i, entry in enumerate(doc.metrics):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = str(name) if name is not None else f"#{i + 1}"
+        try:
+            metric = _METRIC.validate_python(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = [str(p) for p in err["loc"]]
+            # drop the union tag pydantic puts first ("mean", "ratio" ...)
+            if loc and loc[0] in ("proportion", "mean", "ratio", "quantile"):
+                loc = loc[1:]
+            msg = err["msg"].removeprefix("Value error, ")
+            if "pattern" in err["type"] or err["type"] == "string_pattern_mismatch":
+                msg = f"{err['input']!r} is not allowed here (letters, digits and _ only)"
+            raise _fail(origin, label, ".".join(loc) or None, msg) from None
+        if metric.name in metrics:
+            raise _fail(origin, metric.name, "name", "defined twice; each metric is defined once")
+        metrics[metric.name] = metric
+
+    _check_references(origin, metrics, doc.events)
+    oecs = [m.name for m in metrics.values() if m.role == "oec"]
+    if len(oecs) > 1:
+        raise _fail(
+            origin, oecs[1], "role", f"only one metric can be the OEC; {oecs[0]!r} already is"
+        )
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return Catalog(metrics, doc.events, origin, version)
+
+
+def _check_source(
+    origin: str,
+    metric: str,
+    field: str,
+    src: Source | MeanMetric | ProportionMetric | QuantileMetric,
+    events: Mapping[str, EventDef],
+) -> None:
+    prefix = f"{field}." if field else ""
+    if events and src.event not in events:
+        close = difflib.get_close_matches(src.event, list(events), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise _fail(
+            origin,
+            metric,
+            f"{prefix}event",
+            f"unknown event {src.event!r}{hint}; declared: {', '.join(sorted(events))}",
+        )
+    value = getattr(src, "value", "count")
+    if value not in VALUE_COLUMNS:
+        raise _fail(
+            origin,
+            metric,
+            f"{prefix}value",
+            f"unknown column {value!r}; use 'value' (sum the event's value) "
+            "or 'count' (count events)",
+        )
+    if events:
+        declared = events[src.event].properties
+        for key in src.filter:
+            if key not in declared:
+                raise _fail(
+                    origin,
+                    metric,
+                    f"{prefix}filter.{key}",
+                    f"event {src.event!r} has no property {key!r}",
+                )
+
+
+def _check_references(
+    origin: str, metrics: Mapping[str, Metric], events: Mapping[str, EventDef]
+) -> None:
+    for m in metrics.values():
+        if isinstance(m, (MeanMetric, ProportionMetric, QuantileMetric)):
+            _check_source(origin, m.name, "", m, events)
+        if isinstance(m, QuantileMetric) and m.value != "value":
+            raise _fail(origin, m.name, "value", "a quantile metric needs value: value")
+    # ratio sides: references must exist, form no cycle, and be mean metrics
+    for m in metrics.values():
+        if not isinstance(m, RatioMetric):
+            continue
+        for field in ("numerator", "denominator"):
+            side = getattr(m, field)
+            path = [m.name]
+            while isinstance(side, str):
+                if side not in metrics:
+                    raise _fail(origin, m.name, field, f"refers to unknown metric {side!r}")
+                if side in path:
+                    cycle = " -> ".join([*path, side])
+                    raise _fail(origin, m.name, field, f"circular definition: {cycle}")
+                path.append(side)
+                target = metrics[side]
+                side = getattr(target, field, None) if isinstance(target, RatioMetric) else None
+            ref = getattr(m, field)
+            if isinstance(ref, str):
+                if not isinstance(metrics[ref], MeanMetric):
+                    raise _fail(
+                        origin,
+                        m.name,
+                        field,
+                        f"{ref!r} is a {metrics[ref].type} metric; a ratio's sides "
+                        "must be mean metrics or inline sources",
+                    )
+            else:
+                _check_source(origin, m.name, field, ref, events)
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    """Load ``metrics.yml`` (or a workspace folder holding one)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / CATALOG_FILE
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no metric catalog here (create {CATALOG_FILE})") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the metric catalog ({exc.strerror})") from None
+    return parse_catalog(text, origin=str(p))

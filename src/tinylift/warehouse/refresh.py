@@ -1,0 +1,408 @@
+"""The refresh: every running experiment's sufficient statistics from one scan.
+
+Plan (one heavy query, then light aggregations of its per-unit result):
+
+1. *Entries*: each unit's first exposure per experiment (inside the
+   experiment's dates) is its entry; units seen in more than one variant are
+   excluded and counted.
+2. *Per-unit measures*: events joined to entries on the unit, restricted to
+   the widest window any metric needs, aggregated per (experiment, unit) with
+   one conditional sum per distinct measure (event, value, filter, window),
+   post-period and CUPED pre-period alike. Events are read once for all
+   experiments.
+3. *Sufficient statistics*: per (experiment, variant [, dimension | entry
+   day]) the unit count, sums and cross-products of every metric's columns
+   (see :class:`tinylift.stats.Moments`).
+
+Metric definitions reach the engine only as Ibis literals and generated
+column names (m0, m1 ...), never as SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from itertools import combinations_with_replacement
+from typing import Any, Final
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from tinylift.errors import ConfigError
+from tinylift.metrics import Catalog, MeanMetric, Metric, ProportionMetric, RatioMetric, Source
+from tinylift.metrics.model import QuantileMetric
+from tinylift.stats.moments import Kind, Moments
+from tinylift.warehouse.engine import Engine
+
+__all__ = ["DIMENSIONS", "ExperimentStats", "ExperimentWindow", "Refresh", "refresh"]
+
+#: Exposure attributes a refresh can break results down by.
+DIMENSIONS: Final = ("country", "platform")
+_FAR_PAST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE: Final = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ExperimentWindow:
+    """What to compute for one experiment: its variants (control first), metrics, dates."""
+
+    key: str
+    variants: tuple[str, ...]
+    metrics: tuple[str, ...]
+    start: datetime | None = None
+    end: datetime | None = None  # data cutoff, exclusive
+
+
+@dataclass(frozen=True)
+class ExperimentStats:
+    """One experiment's sufficient statistics after a refresh."""
+
+    key: str
+    variants: tuple[str, ...]
+    units: dict[str, int]
+    multi_variant_units: int
+    unplanned_variant_units: int
+    metrics: dict[str, Moments]
+    breakdowns: dict[str, dict[str, dict[str, Moments]]] = field(default_factory=dict)
+    daily: list[tuple[date, dict[str, Moments]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """The result of a refresh: statistics per experiment, and the SQL that ran."""
+
+    experiments: dict[str, ExperimentStats]
+    sql: str
+
+
+# -- planning -----------------------------------------------------------------
+
+_MeasureKey = tuple[str, str, tuple[tuple[str, Any], ...], int, int]
+
+
+class _Plan:
+    """Distinct per-unit measures and, per metric, the columns of its Moments."""
+
+    def __init__(self, catalog: Catalog, names: Sequence[str]) -> None:
+        self.catalog = catalog
+        self.measures: dict[_MeasureKey, str] = {}
+        self.metrics: list[Metric] = [catalog.get(n) for n in dict.fromkeys(names)]
+        self.columns: dict[str, list[tuple[str, str]]] = {}  # metric -> [(measure col, transform)]
+        self.kinds: dict[str, Kind] = {}
+        for m in self.metrics:
+            if isinstance(m, QuantileMetric):
+                raise ConfigError(
+                    f"metric {m.name!r}: quantile metrics are not computed by the refresh yet",
+                    parameter="metrics",
+                )
+            self._add(m)
+
+    def _measure(self, src: Source, lo: int, hi: int) -> str:
+        key = (src.event, src.value, tuple(sorted(src.filter.items())), lo, hi)
+        return self.measures.setdefault(key, f"m{len(self.measures)}")
+
+    def _add(self, m: Metric) -> None:
+        w = m.window
+        pre = m.cuped.pre_days if m.cuped else None
+        cols: list[tuple[str, str]] = []
+        if isinstance(m, RatioMetric):
+            num, den = self.catalog.source(m.numerator), self.catalog.source(m.denominator)  # type: ignore[arg-type]
+            cols = [
+                (self._measure(num, w.start_days, w.end_days), "raw"),
+                (self._measure(den, w.start_days, w.end_days), "raw"),
+            ]
+            if pre:
+                cols += [(self._measure(num, -pre, 0), "raw"), (self._measure(den, -pre, 0), "raw")]
+            self.kinds[m.name] = "ratio"
+        else:
+            assert isinstance(m, (MeanMetric, ProportionMetric))
+            value = m.value if isinstance(m, MeanMetric) else "count"
+            src = Source(event=m.event, value=value, filter=m.filter)
+            transform = "any" if isinstance(m, ProportionMetric) else "cap"
+            cols = [(self._measure(src, w.start_days, w.end_days), transform)]
+            if pre:
+                cols.append((self._measure(src, -pre, 0), transform))
+            self.kinds[m.name] = "proportion" if isinstance(m, ProportionMetric) else "mean"
+        self.columns[m.name] = cols
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Widest window, in days relative to entry, that any measure reads."""
+        los = [k[3] for k in self.measures] or [0]
+        his = [k[4] for k in self.measures] or [1]
+        return min(min(los), 0), max(his)
+
+
+# -- query building -------------------------------------------------------------
+
+
+def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Table:
+    plan = ibis.memtable(
+        {
+            "experiment_key": [w.key for w in windows],
+            "exp_start": [w.start or _FAR_PAST for w in windows],
+            "exp_end": [w.end or _FAR_FUTURE for w in windows],
+        },
+        schema={
+            "experiment_key": "string",
+            "exp_start": "timestamp('UTC')",
+            "exp_end": "timestamp('UTC')",
+        },
+    )
+    x = exposures.join(plan, "experiment_key")
+    x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
+    return x.group_by(["experiment_key", "unit_id"]).aggregate(
+        entry_ts=x.timestamp.min(),
+        n_variants=x.variant_key.nunique(),
+        variant_key=x.variant_key.min(),
+        country=x.country.argmin(x.timestamp),
+        platform=x.platform.argmin(x.timestamp),
+        exp_end=x.exp_end.max(),
+    )
+
+
+def _filter_condition(t: ir.Table, flt: tuple[tuple[str, Any], ...]) -> ir.BooleanValue:
+    cond: ir.BooleanValue = ibis.literal(True)
+    for key, value in flt:
+        node = t.properties.cast("json")[key]
+        if isinstance(value, bool):
+            cond &= node.unwrap_as("boolean") == ibis.literal(value)
+        elif isinstance(value, (int, float)):
+            cond &= node.unwrap_as("float64") == ibis.literal(float(value))
+        else:
+            cond &= node.unwrap_as("string") == ibis.literal(str(value))
+    return cond
+
+
+def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan) -> ir.Table:
+    lo, hi = plan.span
+    names = sorted({k[0] for k in plan.measures})
+    ev = events.filter(events.event_name.isin(names))
+    j = ev.join(
+        valid,
+        [
+            ev.unit_id == valid.unit_id,
+            ev.timestamp >= valid.entry_ts + ibis.interval(days=lo),
+            ev.timestamp < valid.entry_ts + ibis.interval(days=hi),
+            ev.timestamp < valid.exp_end,
+        ],
+    )
+    aggs = {}
+    for (event, value, flt, m_lo, m_hi), col in plan.measures.items():
+        cond = (
+            (j.event_name == ibis.literal(event))
+            & (j.timestamp >= j.entry_ts + ibis.interval(days=m_lo))
+            & (j.timestamp < j.entry_ts + ibis.interval(days=m_hi))
+        )
+        if flt:
+            cond &= _filter_condition(j, flt)
+        amount = j.value.fill_null(0.0) if value == "value" else ibis.literal(1.0)
+        aggs[col] = ibis.ifelse(cond, amount, 0.0).sum()
+    return j.group_by([j.experiment_key, j.unit_id]).aggregate(**aggs)
+
+
+def _units(valid: ir.Table, per_unit: ir.Table, plan: _Plan) -> ir.Table:
+    u = valid.left_join(
+        per_unit,
+        [valid.experiment_key == per_unit.experiment_key, valid.unit_id == per_unit.unit_id],
+    )
+    return u.select(
+        valid.experiment_key,
+        valid.unit_id,
+        valid.variant_key,
+        valid.country,
+        valid.platform,
+        entry_day=valid.entry_ts.date(),
+        **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
+    )
+
+
+def _metric_columns(
+    units: ir.Table, caps: ir.Table | None, plan: _Plan
+) -> tuple[ir.Table, dict[str, list[str]]]:
+    """Add each metric's Moments columns (capped, binarised) to the unit table."""
+    out: dict[str, ir.Value] = {}
+    names: dict[str, list[str]] = {}
+    for j, m in enumerate(plan.metrics):
+        cols = []
+        cap = getattr(m, "cap", None)
+        for a, (measure, transform) in enumerate(plan.columns[m.name]):
+            x: ir.NumericValue = units[measure]
+            if transform == "any":
+                x = ibis.ifelse(x > 0, 1.0, 0.0)
+            elif transform == "cap" and cap is not None:
+                limit = ibis.literal(cap.absolute) if cap.absolute else caps[f"cap_{j}"]  # type: ignore[index]
+                x = ibis.least(x, limit)
+            name = f"x{j}_{a}"
+            out[name] = x
+            cols.append(name)
+        names[m.name] = cols
+    return units.mutate(**out), names
+
+
+def _caps(units: ir.Table, plan: _Plan) -> ir.Table | None:
+    aggs = {}
+    for j, m in enumerate(plan.metrics):
+        cap = getattr(m, "cap", None)
+        if cap is not None and cap.percentile is not None:
+            col = units[plan.columns[m.name][0][0]]
+            # the percentile of units that have the metric at all
+            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=col > 0)
+    if not aggs:
+        return None
+    return units.group_by("experiment_key").aggregate(**aggs)
+
+
+def _moment_aggs(t: ir.Table, names: dict[str, list[str]]) -> dict[str, ir.Value]:
+    aggs: dict[str, ir.Value] = {"n": t.count()}
+    for j, cols in enumerate(names.values()):
+        for a, c in enumerate(cols):
+            aggs[f"s{j}_{a}"] = t[c].sum()
+        for (a, ca), (b, cb) in combinations_with_replacement(list(enumerate(cols)), 2):
+            aggs[f"q{j}_{a}_{b}"] = (t[ca] * t[cb]).sum()
+    return aggs
+
+
+# -- running --------------------------------------------------------------------
+
+
+def _moments(
+    rows: list[dict[str, Any]], variants: tuple[str, ...], plan: _Plan
+) -> dict[str, Moments]:
+    by_variant = {r["variant_key"]: r for r in rows}
+    out = {}
+    for j, m in enumerate(plan.metrics):
+        p = len(plan.columns[m.name])
+        n = np.zeros((1, len(variants)))
+        s = np.zeros((1, len(variants), p))
+        ss = np.zeros((1, len(variants), p, p))
+        for v, name in enumerate(variants):
+            r = by_variant.get(name)
+            if r is None:
+                continue
+            n[0, v] = r["n"]
+            for a in range(p):
+                s[0, v, a] = r[f"s{j}_{a}"] or 0.0
+            for a, b in combinations_with_replacement(range(p), 2):
+                ss[0, v, a, b] = ss[0, v, b, a] = r[f"q{j}_{a}_{b}"] or 0.0
+        out[m.name] = Moments.from_sums(
+            plan.kinds[m.name], n, s, ss, metrics=[m.name], variants=variants
+        )
+    return out
+
+
+def _group_rows(table: pa.Table, keys: list[str]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        grouped.setdefault(tuple(row[k] for k in keys), []).append(row)
+    return grouped
+
+
+def refresh(
+    engine: Engine,
+    catalog: Catalog,
+    experiments: Sequence[ExperimentWindow],
+    *,
+    dimensions: Sequence[str] = (),
+    by_day: bool = False,
+    exposures: str = "exposures",
+    events: str = "events",
+) -> Refresh:
+    """Sufficient statistics for every experiment and metric, from one scan of events."""
+    if not experiments:
+        raise ConfigError("nothing to refresh: no experiments given", parameter="experiments")
+    for d in dimensions:
+        if d not in DIMENSIONS:
+            raise ConfigError(
+                f"unknown dimension {d!r}; choose from {', '.join(DIMENSIONS)}",
+                parameter="dimensions",
+            )
+    plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
+    entries = _entries(engine.table(exposures), experiments)
+    valid = entries.filter(entries.n_variants == 1)
+    units = _units(valid, _per_unit(engine.table(events), valid, plan), plan)
+    units = engine.cache(units)
+    caps = _caps(units, plan)
+    if caps is not None:
+        units = units.left_join(caps, "experiment_key")
+    table, names = _metric_columns(units, caps, plan)
+
+    overall = table.group_by(["experiment_key", "variant_key"]).aggregate(
+        **_moment_aggs(table, names)
+    )
+    sql = engine.compile(overall)
+    result = _group_rows(engine.execute(overall), ["experiment_key"])
+    multi = {
+        r["experiment_key"]: r["n"]
+        for r in engine.execute(
+            entries.filter(entries.n_variants > 1)
+            .group_by("experiment_key")
+            .aggregate(n=ibis._.count())
+        ).to_pylist()
+    }
+    breakdowns: dict[str, dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]]] = {}
+    for d in dimensions:
+        agg = table.group_by(["experiment_key", d, "variant_key"]).aggregate(
+            **_moment_aggs(table, names)
+        )
+        breakdowns[d] = {"rows": _group_rows(engine.execute(agg), ["experiment_key", d])}
+    daily_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    if by_day:
+        agg = table.group_by(["experiment_key", "entry_day", "variant_key"]).aggregate(
+            **_moment_aggs(table, names)
+        )
+        daily_rows = _group_rows(engine.execute(agg), ["experiment_key", "entry_day"])
+
+    stats: dict[str, ExperimentStats] = {}
+    for w in experiments:
+        rows = result.get((w.key,), [])
+        sub = _SubPlan(plan, w.metrics)
+        planned = [r for r in rows if r["variant_key"] in w.variants]
+        stats[w.key] = ExperimentStats(
+            key=w.key,
+            variants=w.variants,
+            units={
+                v: next((int(r["n"]) for r in planned if r["variant_key"] == v), 0)
+                for v in w.variants
+            },
+            multi_variant_units=int(multi.get(w.key, 0)),
+            unplanned_variant_units=int(sum(r["n"] for r in rows if r not in planned)),
+            metrics=sub.pick(_moments(planned, w.variants, plan)),
+            breakdowns={
+                d: {
+                    str(key[1]): sub.pick(_moments(grp, w.variants, plan))
+                    for key, grp in breakdowns[d]["rows"].items()
+                    if key[0] == w.key
+                }
+                for d in dimensions
+            },
+            daily=_cumulative(w, daily_rows, plan, sub) if by_day else [],
+        )
+    return Refresh(stats, sql)
+
+
+class _SubPlan:
+    def __init__(self, plan: _Plan, names: Sequence[str]) -> None:
+        self.names = list(dict.fromkeys(names))
+
+    def pick(self, moments: dict[str, Moments]) -> dict[str, Moments]:
+        return {n: moments[n] for n in self.names}
+
+
+def _cumulative(
+    w: ExperimentWindow,
+    rows: dict[tuple[Any, ...], list[dict[str, Any]]],
+    plan: _Plan,
+    sub: _SubPlan,
+) -> list[tuple[date, dict[str, Moments]]]:
+    days = sorted(key[1] for key in rows if key[0] == w.key)
+    out: list[tuple[date, dict[str, Moments]]] = []
+    running: dict[str, Moments] | None = None
+    for day in days:
+        today = sub.pick(_moments(rows[(w.key, day)], w.variants, plan))
+        running = today if running is None else {k: running[k] + today[k] for k in today}
+        out.append((day, running))
+    return out
