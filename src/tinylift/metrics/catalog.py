@@ -120,7 +120,9 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
             if loc and loc[0] in ("proportion", "mean", "ratio", "quantile"):
                 loc = loc[1:]
             msg = err["msg"].removeprefix("Value error, ")
-            if "pattern" in err["type"] or err["type"] == "string_pattern_mismatch":
+            if loc and loc[-1] == "[key]":  # a bad mapping key, e.g. a property name
+                loc = loc[:-2]
+            if err["type"] == "string_pattern_mismatch":
                 msg = f"{err['input']!r} is not allowed here (letters, digits and _ only)"
             raise _fail(origin, label, ".".join(loc) or None, msg) from None
         if metric.name in metrics:

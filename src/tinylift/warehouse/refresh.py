@@ -37,7 +37,14 @@ from tinylift.metrics.model import QuantileMetric
 from tinylift.stats.moments import Kind, Moments
 from tinylift.warehouse.engine import Engine
 
-__all__ = ["DIMENSIONS", "ExperimentStats", "ExperimentWindow", "Refresh", "refresh"]
+__all__ = [
+    "DIMENSIONS",
+    "ExperimentStats",
+    "ExperimentWindow",
+    "Refresh",
+    "compile_refresh",
+    "refresh",
+]
 
 #: Exposure attributes a refresh can break results down by.
 DIMENSIONS: Final = ("country", "platform")
@@ -139,20 +146,23 @@ class _Plan:
 # -- query building -------------------------------------------------------------
 
 
-def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Table:
-    plan = ibis.memtable(
-        {
-            "experiment_key": [w.key for w in windows],
-            "exp_start": [w.start or _FAR_PAST for w in windows],
-            "exp_end": [w.end or _FAR_FUTURE for w in windows],
-        },
-        schema={
-            "experiment_key": "string",
-            "exp_start": "timestamp('UTC')",
-            "exp_end": "timestamp('UTC')",
-        },
+def _by_experiment(key: ir.StringValue, values: dict[str, datetime]) -> ir.TimestampValue:
+    """A per-experiment constant as a CASE expression (deterministic SQL, no temp tables)."""
+    return ibis.cases(
+        *[
+            (key == ibis.literal(k), ibis.literal(v, type="timestamp('UTC')"))
+            for k, v in values.items()
+        ],
+        else_=ibis.literal(_FAR_FUTURE, type="timestamp('UTC')"),
     )
-    x = exposures.join(plan, "experiment_key")
+
+
+def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Table:
+    x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
+    x = x.mutate(
+        exp_start=_by_experiment(x.experiment_key, {w.key: w.start or _FAR_PAST for w in windows}),
+        exp_end=_by_experiment(x.experiment_key, {w.key: w.end or _FAR_FUTURE for w in windows}),
+    )
     x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
     return x.group_by(["experiment_key", "unit_id"]).aggregate(
         entry_ts=x.timestamp.min(),
@@ -266,6 +276,41 @@ def _moment_aggs(t: ir.Table, names: dict[str, list[str]]) -> dict[str, ir.Value
     return aggs
 
 
+def _build(
+    exposures: ir.Table,
+    events: ir.Table,
+    plan: _Plan,
+    experiments: Sequence[ExperimentWindow],
+    cache: Any = None,
+) -> tuple[ir.Table, ir.Table, dict[str, list[str]]]:
+    entries = _entries(exposures, experiments)
+    valid = entries.filter(entries.n_variants == 1)
+    units = _units(valid, _per_unit(events, valid, plan), plan)
+    if cache is not None:
+        units = cache(units)
+    caps = _caps(units, plan)
+    if caps is not None:
+        units = units.left_join(caps, "experiment_key")
+    table, names = _metric_columns(units, caps, plan)
+    return entries, table, names
+
+
+def compile_refresh(
+    catalog: Catalog, experiments: Sequence[ExperimentWindow], *, dialect: str
+) -> str:
+    """The refresh's main query as SQL for any dialect Ibis supports (no connection)."""
+    from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA
+
+    plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
+    ex = ibis.table(ibis.Schema.from_pyarrow(EXPOSURES_SCHEMA), name="exposures")
+    ev = ibis.table(ibis.Schema.from_pyarrow(EVENTS_SCHEMA), name="events")
+    _, table, names = _build(ex, ev, plan, experiments)
+    query = table.group_by(["experiment_key", "variant_key"]).aggregate(
+        **_moment_aggs(table, names)
+    )
+    return str(ibis.to_sql(query, dialect=dialect))
+
+
 # -- running --------------------------------------------------------------------
 
 
@@ -321,15 +366,9 @@ def refresh(
                 parameter="dimensions",
             )
     plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
-    entries = _entries(engine.table(exposures), experiments)
-    valid = entries.filter(entries.n_variants == 1)
-    units = _units(valid, _per_unit(engine.table(events), valid, plan), plan)
-    units = engine.cache(units)
-    caps = _caps(units, plan)
-    if caps is not None:
-        units = units.left_join(caps, "experiment_key")
-    table, names = _metric_columns(units, caps, plan)
-
+    entries, table, names = _build(
+        engine.table(exposures), engine.table(events), plan, experiments, engine.cache
+    )
     overall = table.group_by(["experiment_key", "variant_key"]).aggregate(
         **_moment_aggs(table, names)
     )
