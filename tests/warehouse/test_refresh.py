@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-
 from tests.warehouse.conftest import windows_for
+
 from tinylift.demo.dataset import Company
 from tinylift.metrics import Catalog, parse_catalog
 from tinylift.warehouse.engine import DuckDBEngine
@@ -96,7 +96,7 @@ def test_multi_variant_units_are_excluded_and_counted(
     assert sum(after.units.values()) == sum(before.units.values()) - 3
 
 
-def DuckDBEngine_with(company: Company) -> DuckDBEngine:  # noqa: N802
+def DuckDBEngine_with(company: Company) -> DuckDBEngine:
     e = DuckDBEngine()
     e.register("exposures", company.exposures)
     e.register("events", company.events)
@@ -128,7 +128,7 @@ def test_breakdowns_and_days_add_up_to_the_total(
         for p in parts[1:]:
             total = total + p["revenue"]
         np.testing.assert_allclose(total.s, s.metrics["revenue"].s, rtol=1e-9)
-    last_day, cumulative = s.daily[-1]
+    _, cumulative = s.daily[-1]
     np.testing.assert_allclose(cumulative["orders"].n, s.metrics["orders"].n)
     days = [d for d, _ in s.daily]
     assert days == sorted(days)

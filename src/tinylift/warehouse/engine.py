@@ -18,13 +18,25 @@ import pyarrow as pa
 
 from tinylift.errors import WarehouseError
 
-__all__ = ["DuckDBEngine", "Engine", "SparkEngine"]
+__all__ = ["DuckDBEngine", "Engine", "SparkEngine", "normalise"]
+
+
+def normalise(data: pa.Table) -> pa.Table:
+    """Timestamps as the data model has them: microseconds, UTC."""
+    fields = []
+    for f in data.schema:
+        if pa.types.is_timestamp(f.type):
+            f = f.with_type(pa.timestamp("us", tz="UTC"))
+        fields.append(f)
+    return data.cast(pa.schema(fields))
 
 
 class Engine(ABC):
     """A place where exposures and events live and aggregate queries run."""
 
     name: ClassVar[str]
+    #: The Ibis dialect name (for engine-specific functions such as JSON access).
+    dialect: ClassVar[str]
     #: Percentiles are exact (DuckDB) or approximate (Spark's percentile_approx).
     exact_percentiles: ClassVar[bool]
     con: Any
@@ -64,6 +76,7 @@ class DuckDBEngine(Engine):
     """The embedded default: a DuckDB file in the workspace, or in memory."""
 
     name = "duckdb"
+    dialect = "duckdb"
     exact_percentiles = True
 
     def __init__(
@@ -79,7 +92,7 @@ class DuckDBEngine(Engine):
         self.con = ibis.duckdb.from_connection(connection)
 
     def register(self, name: str, data: pa.Table) -> None:
-        self.raw.register(name, data)
+        self.raw.register(name, normalise(data))
 
     def close(self) -> None:
         self.raw.close()
@@ -89,6 +102,7 @@ class SparkEngine(Engine):
     """Apache Spark through PySpark: local mode in tests, a cluster by configuration."""
 
     name = "spark"
+    dialect = "pyspark"
     exact_percentiles = False
 
     def __init__(self, session: Any = None, *, master: str = "local[2]") -> None:
@@ -110,7 +124,8 @@ class SparkEngine(Engine):
         self.con = ibis.pyspark.connect(session)
 
     def register(self, name: str, data: pa.Table) -> None:
-        self.session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+        frame = self.session.createDataFrame(normalise(data).combine_chunks())
+        frame.createOrReplaceTempView(name)
 
     def close(self) -> None:
         self.session.stop()

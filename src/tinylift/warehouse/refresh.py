@@ -146,22 +146,36 @@ class _Plan:
 # -- query building -------------------------------------------------------------
 
 
-def _by_experiment(key: ir.StringValue, values: dict[str, datetime]) -> ir.TimestampValue:
-    """A per-experiment constant as a CASE expression (deterministic SQL, no temp tables)."""
+def _by_experiment(
+    key: ir.StringValue, values: dict[str, datetime], like: ir.TimestampValue
+) -> ir.TimestampValue:
+    """A per-experiment constant as a CASE expression (deterministic SQL, no temp tables).
+
+    Literals take the type of ``like``: zone-aware (DuckDB) or zone-less in
+    UTC (Spark, whose session time zone is UTC).
+    """
+    typ = like.type()
+
+    def lit(v: datetime) -> ir.TimestampValue:
+        if typ.timezone is None:
+            v = v.astimezone(UTC).replace(tzinfo=None)
+        return ibis.literal(v, type=typ)
+
     return ibis.cases(
-        *[
-            (key == ibis.literal(k), ibis.literal(v, type="timestamp('UTC')"))
-            for k, v in values.items()
-        ],
-        else_=ibis.literal(_FAR_FUTURE, type="timestamp('UTC')"),
+        *[(key == ibis.literal(k), lit(v)) for k, v in values.items()],
+        else_=lit(_FAR_FUTURE),
     )
 
 
 def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Table:
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
-        exp_start=_by_experiment(x.experiment_key, {w.key: w.start or _FAR_PAST for w in windows}),
-        exp_end=_by_experiment(x.experiment_key, {w.key: w.end or _FAR_FUTURE for w in windows}),
+        exp_start=_by_experiment(
+            x.experiment_key, {w.key: w.start or _FAR_PAST for w in windows}, x.timestamp
+        ),
+        exp_end=_by_experiment(
+            x.experiment_key, {w.key: w.end or _FAR_FUTURE for w in windows}, x.timestamp
+        ),
     )
     x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
     return x.group_by(["experiment_key", "unit_id"]).aggregate(
@@ -174,20 +188,44 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Tab
     )
 
 
-def _filter_condition(t: ir.Table, flt: tuple[tuple[str, Any], ...]) -> ir.BooleanValue:
+#: Per dialect: the function that extracts a JSON property as text, and its path style.
+_JSON_TEXT: Final = {
+    "duckdb": ("json_extract_string", "$.{}"),
+    "pyspark": ("get_json_object", "$.{}"),
+    "bigquery": ("json_extract_scalar", "$.{}"),
+    "trino": ("json_extract_scalar", "$.{}"),
+    "snowflake": ("json_extract_path_text", "{}"),
+    "postgres": ("json_extract_path_text", "{}"),
+}
+
+
+def _json_text(dialect: str, column: ir.StringValue, key: str) -> ir.StringValue:
+    """A JSON property as text, with the engine's own function (keys are validated)."""
+    name, path = _JSON_TEXT[dialect]
+
+    @ibis.udf.scalar.builtin(name=name)  # type: ignore[untyped-decorator]
+    def extract(doc: str, path: str) -> str:  # type: ignore[empty-body]
+        """The engine's JSON extraction function."""
+
+    return extract(column, ibis.literal(path.format(key)))
+
+
+def _filter_condition(
+    t: ir.Table, flt: tuple[tuple[str, Any], ...], dialect: str
+) -> ir.BooleanValue:
     cond: ir.BooleanValue = ibis.literal(True)
     for key, value in flt:
-        node = t.properties.cast("json")[key]
+        text = _json_text(dialect, t.properties, key)
         if isinstance(value, bool):
-            cond &= node.unwrap_as("boolean") == ibis.literal(value)
+            cond &= text == ibis.literal("true" if value else "false")
         elif isinstance(value, (int, float)):
-            cond &= node.unwrap_as("float64") == ibis.literal(float(value))
+            cond &= text.try_cast("float64") == ibis.literal(float(value))
         else:
-            cond &= node.unwrap_as("string") == ibis.literal(str(value))
+            cond &= text == ibis.literal(str(value))
     return cond
 
 
-def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan) -> ir.Table:
+def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan, dialect: str) -> ir.Table:
     lo, hi = plan.span
     names = sorted({k[0] for k in plan.measures})
     ev = events.filter(events.event_name.isin(names))
@@ -208,7 +246,7 @@ def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan) -> ir.Table:
             & (j.timestamp < j.entry_ts + ibis.interval(days=m_hi))
         )
         if flt:
-            cond &= _filter_condition(j, flt)
+            cond &= _filter_condition(j, flt, dialect)
         amount = j.value.fill_null(0.0) if value == "value" else ibis.literal(1.0)
         aggs[col] = ibis.ifelse(cond, amount, 0.0).sum()
     return j.group_by([j.experiment_key, j.unit_id]).aggregate(**aggs)
@@ -281,11 +319,12 @@ def _build(
     events: ir.Table,
     plan: _Plan,
     experiments: Sequence[ExperimentWindow],
+    dialect: str,
     cache: Any = None,
 ) -> tuple[ir.Table, ir.Table, dict[str, list[str]]]:
     entries = _entries(exposures, experiments)
     valid = entries.filter(entries.n_variants == 1)
-    units = _units(valid, _per_unit(events, valid, plan), plan)
+    units = _units(valid, _per_unit(events, valid, plan, dialect), plan)
     if cache is not None:
         units = cache(units)
     caps = _caps(units, plan)
@@ -304,7 +343,7 @@ def compile_refresh(
     plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
     ex = ibis.table(ibis.Schema.from_pyarrow(EXPOSURES_SCHEMA), name="exposures")
     ev = ibis.table(ibis.Schema.from_pyarrow(EVENTS_SCHEMA), name="events")
-    _, table, names = _build(ex, ev, plan, experiments)
+    _, table, names = _build(ex, ev, plan, experiments, dialect)
     query = table.group_by(["experiment_key", "variant_key"]).aggregate(
         **_moment_aggs(table, names)
     )
@@ -367,7 +406,12 @@ def refresh(
             )
     plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
     entries, table, names = _build(
-        engine.table(exposures), engine.table(events), plan, experiments, engine.cache
+        engine.table(exposures),
+        engine.table(events),
+        plan,
+        experiments,
+        engine.dialect,
+        engine.cache,
     )
     overall = table.group_by(["experiment_key", "variant_key"]).aggregate(
         **_moment_aggs(table, names)
