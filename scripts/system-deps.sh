@@ -3,7 +3,7 @@
 # Each entry: "<command that must exist> <debian package>".
 set -euo pipefail
 needs=(
-  # added as parts need them, e.g. "chromium chromium"
+  "java openjdk-17-jre-headless"
 )
 missing=()
 for entry in "${needs[@]}"; do
