@@ -45,6 +45,16 @@ class Warehouse:
         self.con.execute("SET TimeZone = 'UTC'")
         for name, schema in TABLES.items():
             self.con.execute(_ddl(name, schema))
+        # Rows a load refused, with the reason, and an audit of every load.
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS quarantine (kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "
+            "line BIGINT, row BIGINT, reason VARCHAR, raw VARCHAR, quarantined_at TIMESTAMPTZ)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS loads (file VARCHAR, file_sha256 VARCHAR, kind VARCHAR, "
+            "read BIGINT, loaded BIGINT, quarantined BIGINT, duplicates BIGINT, "
+            "loaded_at TIMESTAMPTZ)"
+        )
 
     def close(self) -> None:
         """Close the connection."""
