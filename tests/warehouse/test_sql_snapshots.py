@@ -25,8 +25,11 @@ WINDOWS = [
         datetime(2026, 3, 14, tzinfo=UTC),
     ),
     ExperimentWindow(
-        "msg-email-subject", ("control", "variant_b", "variant_c"), ("conversion", "aov"),
-        datetime(2026, 5, 21, tzinfo=UTC), None,
+        "msg-email-subject",
+        ("control", "variant_b", "variant_c"),
+        ("conversion", "aov"),
+        datetime(2026, 5, 21, tzinfo=UTC),
+        None,
     ),
 ]
 

@@ -156,7 +156,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
             for c in cols
         )
         con.execute(
-            f"CREATE TEMP TABLE _staging AS SELECT file_row_number + 1 AS _row, NULL::BIGINT AS _line, "
+            "CREATE TEMP TABLE _staging AS SELECT file_row_number + 1 AS _row, "
+            f"NULL::BIGINT AS _line, "
             f"{select} FROM read_parquet(?, file_row_number = true)",
             [src],
         )
@@ -203,7 +204,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
         for c in cols
     )
     con.execute(
-        f"CREATE TEMP TABLE _staging AS SELECT _line AS _row, _line, {select} FROM _lines WHERE {ok}"
+        f"CREATE TEMP TABLE _staging AS SELECT _line AS _row, _line, {select} "
+        f"FROM _lines WHERE {ok}"
     )
     con.execute(
         f"CREATE TEMP TABLE _rejects AS SELECT _line AS line, line AS raw, "
@@ -282,7 +284,8 @@ def _validate(
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _checked AS SELECT * FROM _staging")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _verdict AS SELECT *, {_RULES[kind]} AS _reason FROM _checked"
+        f"CREATE OR REPLACE TEMP TABLE _verdict AS "
+        f"SELECT *, {_RULES[kind]} AS _reason FROM _checked"
     )
 
 
@@ -309,16 +312,12 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
     rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()
     n_rejected = int(rejected[0]) if rejected else 0
     con.execute(
-        """INSERT INTO quarantine
+        f"""INSERT INTO quarantine
         SELECT ?, ?, ?, _line, _row, _reason, to_json(v)::VARCHAR, now()
-        FROM (SELECT * EXCLUDE (_known, _known_experiment, _known_variant) FROM _verdict) v
+        FROM (SELECT _row, _line, _reason, {cols} FROM _verdict) v
         WHERE _reason IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM quarantine q WHERE q.file_sha256 = ? AND q.kind = ? AND q.row = v._row)"""
-        if kind == "exposures"
-        else """INSERT INTO quarantine
-        SELECT ?, ?, ?, _line, _row, _reason, to_json(v)::VARCHAR, now() FROM _verdict v
-        WHERE _reason IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM quarantine q WHERE q.file_sha256 = ? AND q.kind = ? AND q.row = v._row)""",
+            SELECT 1 FROM quarantine q
+            WHERE q.file_sha256 = ? AND q.kind = ? AND q.row = v._row)""",
         [kind, file, sha, sha, kind],
     )
     con.execute(

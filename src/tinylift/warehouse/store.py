@@ -47,8 +47,9 @@ class Warehouse:
             self.con.execute(_ddl(name, schema))
         # Rows a load refused, with the reason, and an audit of every load.
         self.con.execute(
-            "CREATE TABLE IF NOT EXISTS quarantine (kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "
-            "line BIGINT, row BIGINT, reason VARCHAR, raw VARCHAR, quarantined_at TIMESTAMPTZ)"
+            "CREATE TABLE IF NOT EXISTS quarantine (kind VARCHAR, file VARCHAR, "
+            "file_sha256 VARCHAR, line BIGINT, row BIGINT, reason VARCHAR, raw VARCHAR, "
+            "quarantined_at TIMESTAMPTZ)"
         )
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS loads (file VARCHAR, file_sha256 VARCHAR, kind VARCHAR, "

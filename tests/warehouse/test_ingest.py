@@ -1,0 +1,236 @@
+"""Bulk ingestion: good rows load, bad rows are quarantined with a reason, nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from tinylift.demo.dataset import Company
+from tinylift.errors import DataError
+from tinylift.warehouse import ingest as ingest_module
+from tinylift.warehouse.ingest import REASONS, ingest
+from tinylift.warehouse.store import Warehouse
+
+DEFECTS = {
+    "missing_event_id": {"event_id": ""},
+    "missing_unit_id": {"unit_id": None},
+    "bad_timestamp": {"timestamp": "yesterday-ish"},
+    "timestamp_out_of_range": {"timestamp": "1899-12-31T00:00:00Z"},
+    "missing_event_name": {"event_name": ""},
+    "bad_event_name": {"event_name": "purchase'; drop table events; --"},
+    "bad_value": {"value": "twelve"},
+    "bad_properties": {"properties": "[1, 2, 3]"},
+}
+
+
+def rows_from(company: Company, n: int) -> list[dict[str, object]]:
+    ev = company.events.slice(0, n).to_pylist()
+    for r in ev:
+        r["timestamp"] = r["timestamp"].isoformat()
+    return ev
+
+
+def with_defects(rows: list[dict[str, object]], rate: float, seed: int) -> tuple[list, dict]:
+    rng = np.random.default_rng(seed)
+    bad = rng.choice(len(rows), size=int(len(rows) * rate), replace=False)
+    expected: dict[str, int] = {}
+    out = [dict(r) for r in rows]
+    codes = list(DEFECTS)
+    for i, pos in enumerate(sorted(bad)):
+        code = codes[i % len(codes)]
+        out[pos].update(DEFECTS[code])
+        expected[code] = expected.get(code, 0) + 1
+    return out, expected
+
+
+def write(rows: list[dict[str, object]], path: Path) -> Path:
+    table = (
+        pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [
+                    (c, pa.string())
+                    for c in (
+                        "event_id",
+                        "unit_id",
+                        "timestamp",
+                        "event_name",
+                        "value",
+                        "properties",
+                    )
+                ]
+            ),
+        )
+        if path.suffix != ".jsonl"
+        else None
+    )
+    if path.suffix == ".csv":
+        pacsv.write_csv(table, path)
+    elif path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "w.duckdb")
+
+
+def count(wh: Warehouse, table: str) -> int:
+    row = wh.con.execute(f"select count(*) from {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_five_percent_malformed_rows_are_quarantined_with_reasons(
+    small_company: Company, wh: Warehouse, tmp_path: Path, suffix: str
+) -> None:
+    rows = rows_from(small_company, 4_000)
+    for r in rows:
+        r["value"] = None if r["value"] is None else str(r["value"])
+    bad_rows, expected = with_defects(rows, 0.05, seed=1)
+    path = write(bad_rows, tmp_path / f"events{suffix}")
+    report = ingest(wh, path, "events")
+    assert report.read == 4_000
+    assert report.quarantined == sum(expected.values()) == 200
+    assert report.reasons == dict(sorted(expected.items()))
+    assert report.loaded == 3_800
+    assert report.reconciles
+    assert count(wh, "events") == 3_800
+    assert count(wh, "quarantine") == 200
+    # loading the same file again changes nothing
+    again = ingest(wh, path, "events")
+    assert (again.loaded, again.duplicates, again.quarantined) == (0, 3_800, 200)
+    assert count(wh, "events") == 3_800
+    assert count(wh, "quarantine") == 200
+
+
+def test_loaded_values_survive_the_round_trip(
+    small_company: Company, wh: Warehouse, tmp_path: Path
+) -> None:
+    rows = rows_from(small_company, 500)
+    pq.write_table(small_company.events.slice(0, 500), tmp_path / "e.parquet")
+    report = ingest(wh, tmp_path / "e.parquet", "events")
+    assert report.loaded == 500
+    got = wh.con.sql("select * from events order by event_id").to_arrow_table()
+    want = small_company.events.slice(0, 500).sort_by("event_id")
+    assert got.column("value").to_pylist() == want.column("value").to_pylist()
+    assert got.column("timestamp").to_pylist() == want.column("timestamp").to_pylist()
+    assert got.column("properties").to_pylist() == want.column("properties").to_pylist()
+    assert len(rows) == 500
+
+
+def test_each_reason_names_its_field() -> None:
+    for code, (field, text) in REASONS.items():
+        assert text, code
+        assert field is None or field in (
+            "event_id",
+            "unit_id",
+            "timestamp",
+            "event_name",
+            "value",
+            "properties",
+            "experiment_key",
+            "variant_key",
+        )
+
+
+def test_exposures_of_unknown_experiments_or_variants_are_quarantined(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "experiment_key,variant_key,unit_id,timestamp,country,platform\n"
+        "exp-a,control,u1,2026-01-01T00:00:00Z,US,web\n"
+        "exp-a,treatment,u2,2026-01-01T00:00:00Z,DE,ios\n"
+        "exp-a,purple,u3,2026-01-01T00:00:00Z,DE,ios\n"
+        "exp-zz,control,u4,2026-01-01T00:00:00Z,DE,ios\n"
+        "exp-a,control,u1,2026-01-01T00:00:00Z,US,web\n"
+    )
+    report = ingest(wh, path, "exposures", experiments={"exp-a": ["control", "treatment"]})
+    assert report.reasons == {"unknown_experiment": 1, "unknown_variant": 1}
+    assert (report.loaded, report.duplicates) == (2, 1)
+    assert report.reconciles
+
+
+def test_missing_required_column_loads_nothing_and_names_it(wh: Warehouse, tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("event_id,unit_id,event_name\n1,u1,click\n")
+    with pytest.raises(DataError, match=r"e\.csv, field 'timestamp': required column missing"):
+        ingest(wh, path, "events")
+    assert count(wh, "events") == 0
+
+
+def test_unknown_file_type_and_missing_file(wh: Warehouse, tmp_path: Path) -> None:
+    (tmp_path / "e.xlsx").write_text("x")
+    with pytest.raises(DataError, match="unknown file type"):
+        ingest(wh, tmp_path / "e.xlsx", "events")
+    with pytest.raises(DataError, match="no such file"):
+        ingest(wh, tmp_path / "nope.csv", "events")
+
+
+def test_a_failure_mid_load_leaves_the_warehouse_as_it_was(
+    small_company: Company, wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pq.write_table(small_company.events.slice(0, 1_000), tmp_path / "a.parquet")
+    ingest(wh, tmp_path / "a.parquet", "events")
+    before = (count(wh, "events"), count(wh, "quarantine"), count(wh, "loads"))
+    real = ingest_module._commit
+
+    def explode(*args: object, **kwargs: object) -> object:
+        real(*args, **kwargs)  # rows are inserted ...
+        raise OSError("disk full")  # ... and then the load fails
+
+    monkeypatch.setattr(ingest_module, "_commit", explode)
+    pq.write_table(small_company.events.slice(1_000, 2_000), tmp_path / "b.parquet")
+    with pytest.raises(OSError, match="disk full"):
+        ingest(wh, tmp_path / "b.parquet", "events")
+    assert (count(wh, "events"), count(wh, "quarantine"), count(wh, "loads")) == before
+
+
+KILLER = """
+import sys
+from tinylift.warehouse.store import Warehouse
+from tinylift.warehouse.ingest import ingest
+print("start", flush=True)
+ingest(Warehouse(sys.argv[1]), sys.argv[2], "events")
+print("done", flush=True)
+"""
+
+
+def test_kill_9_during_a_load_leaves_the_warehouse_as_it_was(
+    large_company: Company, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    first = tmp_path / "first.parquet"
+    pq.write_table(large_company.events.slice(0, 10_000), first)
+    with Warehouse(db) as wh:
+        ingest(wh, first, "events")
+    big = tmp_path / "big.csv"
+    pacsv.write_csv(large_company.events.slice(10_000), big)  # millions of rows as text
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLER, str(db), str(big)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "start"
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL, "the load finished before it could be killed"
+    with Warehouse(db) as wh:
+        assert count(wh, "events") == 10_000
+        assert count(wh, "loads") == 1
