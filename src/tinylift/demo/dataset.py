@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from tinylift.config import Settings
 from tinylift.demo.company import HOLDOUT, TEAMS, ExperimentSpec
 from tinylift.demo.simulate import START, Chunk, Simulation
+from tinylift.metrics.catalog import CATALOG_FILE
 from tinylift.warehouse.store import Warehouse
 
 __all__ = [
@@ -134,6 +135,50 @@ def anecdotes_table(specs: tuple[ExperimentSpec, ...]) -> pa.Table:
     )
 
 
+def write_definitions(workspace: Path, sim: Simulation) -> None:
+    """The demo's metric catalog and experiment definitions, as workspace files."""
+    from datetime import timedelta
+    from importlib.resources import files
+
+    from tinylift.experiments import ExperimentConfig, VariantConfig, save_experiments
+
+    (workspace / CATALOG_FILE).write_text(
+        files("tinylift.demo").joinpath("metrics.yml").read_text()
+    )
+    day0 = START.date()
+    configs = [
+        ExperimentConfig(
+            key=s.key,
+            name=s.name,
+            team=s.team,
+            area=s.area,
+            layer=s.layer,
+            hypothesis=s.hypothesis,
+            variants=[VariantConfig(key=v.key, weight=v.weight) for v in s.variants],
+            start=day0 + timedelta(days=s.start_day),
+            # enrollment ends at end_day; data run to the end of every unit's window
+            end=day0 + timedelta(days=min(s.ship_day, sim.days) - 1),
+        )
+        for s in sim.specs
+    ]
+    configs.append(
+        ExperimentConfig(
+            key=HOLDOUT.key,
+            name="Global holdout 2026",
+            team="product",
+            area="holdout",
+            hypothesis="Everything we ship this year adds up to a measurable lift.",
+            variants=[
+                VariantConfig(key="holdout", weight=HOLDOUT.share),
+                VariantConfig(key="general", weight=1 - HOLDOUT.share),
+            ],
+            start=day0,
+            end=day0 + timedelta(days=sim.days - 1),
+        )
+    )
+    save_experiments(workspace / "experiments.yml", configs)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
     """What :func:`load_demo` produced."""
@@ -173,6 +218,7 @@ def load_demo(
                 on_chunk(chunk)
     out = settings.workspace / "demo"
     out.mkdir(exist_ok=True)
+    write_definitions(settings.workspace, sim)
     pq.write_table(sim.truth.table(), out / "truth.parquet")
     pq.write_table(experiments_table(sim), out / "experiments.parquet")
     pq.write_table(anecdotes_table(sim.specs), out / "anecdotes.parquet")

@@ -1,0 +1,107 @@
+"""Experiment definitions as a file (``experiments.yml``), until the registry holds them.
+
+The demo writes one; ``tinylift refresh`` reads it to know each experiment's
+variants, dates and metrics.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tinylift.errors import ConfigError, NotFound
+from tinylift.warehouse.refresh import ExperimentWindow
+
+__all__ = [
+    "EXPERIMENTS_FILE",
+    "ExperimentConfig",
+    "VariantConfig",
+    "load_experiments",
+    "save_experiments",
+]
+
+EXPERIMENTS_FILE = "experiments.yml"
+
+
+class VariantConfig(BaseModel):
+    """One arm and its planned share of traffic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    weight: float = Field(gt=0)
+
+
+class ExperimentConfig(BaseModel):
+    """An experiment: its design and the metrics it is judged on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    name: str = ""
+    team: str | None = None
+    area: str | None = None
+    layer: str | None = None
+    hypothesis: str = ""
+    variants: list[VariantConfig] = Field(min_length=2)
+    start: date | None = None
+    end: date | None = None
+    metrics: list[str] | None = None  # None: every metric of the catalog
+
+    @model_validator(mode="after")
+    def _checks(self) -> ExperimentConfig:
+        keys = [v.key for v in self.variants]
+        if len(set(keys)) != len(keys):
+            raise ValueError("variant keys must be unique")
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def window(self, all_metrics: list[str]) -> ExperimentWindow:
+        """What the refresh computes for this experiment (end date inclusive)."""
+
+        def at(d: date | None) -> datetime | None:
+            return None if d is None else datetime.combine(d, time(), tzinfo=UTC)
+
+        end = None if self.end is None else datetime.combine(self.end, time.max, tzinfo=UTC)
+        return ExperimentWindow(
+            key=self.key,
+            variants=tuple(v.key for v in self.variants),
+            metrics=tuple(self.metrics or all_metrics),
+            start=at(self.start),
+            end=end,
+        )
+
+
+def load_experiments(path: Path | str) -> dict[str, ExperimentConfig]:
+    """Experiments by key from ``experiments.yml`` (or a workspace folder holding it)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / EXPERIMENTS_FILE
+    if not p.exists():
+        raise NotFound(f"{p}: no experiments defined here (create {EXPERIMENTS_FILE})")
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc})") from None
+    out: dict[str, ExperimentConfig] = {}
+    for i, entry in enumerate(raw.get("experiments", []) if isinstance(raw, dict) else []):
+        label = entry.get("key", f"#{i + 1}") if isinstance(entry, dict) else f"#{i + 1}"
+        try:
+            exp = ExperimentConfig.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"{p}, experiment {label!r}, field {where!r}: {msg}") from None
+        if exp.key in out:
+            raise ConfigError(f"{p}, experiment {exp.key!r}: defined twice")
+        out[exp.key] = exp
+    return out
+
+
+def save_experiments(path: Path, experiments: list[ExperimentConfig]) -> None:
+    """Write ``experiments.yml``."""
+    doc = {"experiments": [e.model_dump(mode="json", exclude_none=True) for e in experiments]}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
