@@ -80,11 +80,17 @@ class DuckDBEngine(Engine):
     exact_percentiles = True
 
     def __init__(
-        self, path: Path | str | None = None, *, connection: duckdb.DuckDBPyConnection | None = None
+        self,
+        path: Path | str | None = None,
+        *,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        read_only: bool = False,
     ) -> None:
         if connection is None:
             try:
-                connection = duckdb.connect(":memory:" if path is None else str(path))
+                connection = duckdb.connect(
+                    ":memory:" if path is None else str(path), read_only=read_only
+                )
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot open the DuckDB warehouse {path}: {exc}") from None
         connection.execute("SET TimeZone = 'UTC'")
@@ -93,6 +99,13 @@ class DuckDBEngine(Engine):
 
     def register(self, name: str, data: pa.Table) -> None:
         self.raw.register(name, normalise(data))
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """A temp table holding the result (cheaper than Ibis's generic cache here)."""
+        self._n_cached = getattr(self, "_n_cached", 0) + 1
+        name = f"_tinylift_cache_{self._n_cached}"
+        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.compile(expr)}")
+        return self.con.table(name)
 
     def close(self) -> None:
         self.raw.close()

@@ -411,7 +411,8 @@ def refresh(
         plan,
         experiments,
         engine.dialect,
-        engine.cache,
+        # the per-unit table is read again only for breakdowns and daily series
+        engine.cache if (dimensions or by_day) else None,
     )
     overall = table.group_by(["experiment_key", "variant_key"]).aggregate(
         **_moment_aggs(table, names)

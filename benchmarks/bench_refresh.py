@@ -1,0 +1,176 @@
+"""Refresh cost against baselines measured in the same run.
+
+For each size (events), on the simulated company loaded into a DuckDB file:
+
+- floor: DuckDB's bare scan of the columns the refresh reads;
+- pandas: the same per-unit computation for one experiment, in pandas;
+- tinylift refresh for 1 experiment and for every experiment (42), all
+  metrics of the demo catalog with CUPED.
+
+Each job runs in a fresh process (best of --repeat), printing seconds and
+peak memory; ratios are against the floor measured in the same run. Data are
+generated once per size into benchmarks/.cache/.
+
+    python benchmarks/bench_refresh.py [--sizes 1e6,1e7,1e8] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CACHE = Path(__file__).parent / ".cache"
+EVENTS_PER_USER = 11.9  # the simulator's average
+ONE = "price-discount-10"
+
+
+def build(events: int) -> Path:
+    users = max(1_000, int(events / EVENTS_PER_USER))
+    path = CACHE / f"company-{users}.duckdb"
+    if path.exists():
+        return path
+    from tinylift.config import Settings
+    from tinylift.demo.dataset import load_demo
+
+    CACHE.mkdir(exist_ok=True)
+    ws = CACHE / f"ws-{users}"
+    ws.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    load_demo(Settings(workspace=ws), users=users, seed=0)
+    (ws / "warehouse.duckdb").rename(path)
+    (ws / "metrics.yml").rename(CACHE / "metrics.yml")
+    (ws / "experiments.yml").rename(CACHE / "experiments.yml")
+    print(f"  generated {users:,} users in {time.perf_counter() - start:.0f} s", flush=True)
+    return path
+
+
+def job(name: str, db: str) -> float:
+    import duckdb
+
+    from tinylift.experiments import load_experiments
+    from tinylift.metrics import load_catalog
+    from tinylift.warehouse.engine import DuckDBEngine
+    from tinylift.warehouse.refresh import refresh
+
+    catalog = load_catalog(CACHE / "metrics.yml")
+    experiments = load_experiments(CACHE / "experiments.yml")
+    engine = DuckDBEngine(db, read_only=True)
+    # Ibis's first query in a process costs ~0.8 s of start-up, whatever the data:
+    # paid once by a long-running service, so measured apart (--job ibis-startup).
+    warm = time.perf_counter()
+    engine.execute(engine.table("events").limit(1))
+    if name == "ibis-startup":
+        return time.perf_counter() - warm
+    t = time.perf_counter()
+    if name == "floor":
+        con = duckdb.connect(db, read_only=True)
+        con.execute(
+            "SELECT min(unit_id), max(timestamp), sum(value), min(event_name), "
+            "max(length(properties)) FROM events"
+        ).fetchall()
+        con.execute(
+            "SELECT min(experiment_key), min(variant_key), min(unit_id), max(timestamp), "
+            "min(country), min(platform) FROM exposures"
+        ).fetchall()
+    elif name == "pandas":
+        pandas_one(db)
+    else:
+        keys = [ONE] if name == "refresh-1" else list(experiments)
+        windows = [experiments[k].window(list(catalog.metrics)) for k in keys]
+        refresh(engine, catalog, windows)
+    return time.perf_counter() - t
+
+
+def pandas_one(db: str) -> None:
+    """What one writes by hand in pandas: per-unit metrics with CUPED covariates."""
+    import duckdb
+    import numpy as np
+
+    con = duckdb.connect(db, read_only=True)
+    x = con.sql(f"SELECT * FROM exposures WHERE experiment_key = '{ONE}'").df()
+    ev = con.sql(
+        "SELECT unit_id, timestamp, event_name, value FROM events "
+        "WHERE event_name IN ('purchase', 'return', 'pageview', 'click', 'support_contact')"
+    ).df()
+    entry = x.groupby("unit_id").agg(
+        entry=("timestamp", "min"),
+        variant=("variant_key", "first"),
+        n=("variant_key", "nunique"),
+    )
+    entry = entry[entry.n == 1]
+    j = ev.merge(entry, left_on="unit_id", right_index=True)
+    day = np.timedelta64(1, "D")
+    post = (j.timestamp >= j.entry) & (j.timestamp < j.entry + 14 * day)
+    pre = (j.timestamp >= j.entry - 28 * day) & (j.timestamp < j.entry)
+    cols = {}
+    for e in ("purchase", "return", "pageview", "click", "support_contact"):
+        is_e = j.event_name == e
+        cols[f"{e}_n"] = (post & is_e).astype(float)
+        cols[f"{e}_v"] = np.where(post & is_e, j.value, 0.0)
+        cols[f"{e}_pre"] = np.where(pre & is_e, j.value, 0.0)
+    per = j[["unit_id"]].assign(**cols).groupby("unit_id").sum()
+    units = entry.join(per).fillna(0.0)
+    units["conversion"] = (units.purchase_n > 0).astype(float)
+    numeric = units.drop(columns=["entry", "n"]).select_dtypes("number")
+    numeric.groupby(units.variant).sum()
+    (numeric**2).groupby(units.variant).sum()
+
+
+def measure(name: str, db: Path, repeat: int) -> tuple[float, float]:
+    best, rss = float("inf"), 0.0
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, __file__, "--job", name, "--db", str(db)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        best, rss = min(best, r["seconds"]), max(rss, r["rss_mb"])
+    return best, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1e6,1e7")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-pandas-above", type=float, default=2e7)
+    parser.add_argument("--job", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.job:
+        seconds = job(args.job, args.db)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "rss_mb": rss}))
+        return
+    for size in (float(s) for s in args.sizes.split(",")):
+        db = build(int(size))
+        import duckdb
+
+        con = duckdb.connect(str(db), read_only=True)
+        n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
+        n_exp = con.execute("SELECT count(DISTINCT experiment_key) FROM exposures").fetchone()[0]  # type: ignore[index]
+        con.close()
+        print(
+            f"\n{n_events:,} events, {n_exp} experiments (best of {args.repeat}, fresh processes)"
+        )
+        jobs = ["ibis-startup", "floor", "refresh-1", "refresh-all"]
+        if size <= args.skip_pandas_above:
+            jobs.insert(1, "pandas")
+        results = {j: measure(j, db, args.repeat) for j in jobs}
+        floor = results["floor"][0]
+        for j, (sec, rss) in results.items():
+            print(
+                f"  {j:<12} {sec:8.2f} s  {rss / 1024:6.2f} GB peak   x{sec / floor:5.2f} of floor"
+            )
+        ratio = results["refresh-all"][0] / results["refresh-1"][0]
+        print(f"  all {n_exp} experiments cost x{ratio:.2f} of one")
+
+
+if __name__ == "__main__":
+    main()
