@@ -27,7 +27,12 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
     days: Annotated[int, typer.Option(help="Length of the simulated year, in days.")] = 365,
     serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the web app when done.")
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the web app when done (arrives with the web app); "
+            "--no-serve returns when the data are loaded.",
+        ),
     ] = False,
 ) -> None:
     """Simulate a connected-home store's year of experiments and load it."""
