@@ -125,11 +125,9 @@ def bayesian(
         ci_low=abs_mean - q * abs_sd,
         ci_high=abs_mean + q * abs_sd,
     )
-    return Comparison(
+    return Comparison.of(
+        moments,
         method="bayesian",
-        metrics=moments.metrics,
-        control=moments.variants[0],
-        treatments=moments.variants[1:],
         alpha=alpha,
         alternative="two-sided",
         values=values,

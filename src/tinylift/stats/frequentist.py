@@ -141,11 +141,9 @@ def fixed_horizon(
     values.pop("df", None)
     values.update(p_value=p, ci_low=lo, ci_high=hi, rel_ci_low=rlo, rel_ci_high=rhi)
     extra = {"cuped_theta": est.theta[:, 1:]} if cuped and moments.has_covariate else {}
-    return Comparison(
+    return Comparison.of(
+        moments,
         method="fixed",
-        metrics=moments.metrics,
-        control=moments.variants[0],
-        treatments=moments.variants[1:],
         alpha=alpha,
         alternative=alternative,
         values=values,

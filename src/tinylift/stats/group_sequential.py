@@ -222,11 +222,9 @@ def group_sequential(
             flags[idx] = (*flags[idx], note)
     with np.errstate(divide="ignore", invalid="ignore"):
         reject = (np.abs(values["effect"] / values["se"]) >= z).astype(np.float64)
-    return Comparison(
+    return Comparison.of(
+        moments,
         method="group-sequential",
-        metrics=moments.metrics,
-        control=moments.variants[0],
-        treatments=moments.variants[1:],
         alpha=alpha,
         alternative="two-sided",
         values=values,

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tinylift.stats.moments import Moments
+
 __all__ = ["Alternative", "Comparison"]
 
 Alternative = Literal["two-sided", "greater", "less"]
@@ -67,6 +69,33 @@ class Comparison:
     flags: NDArray[np.object_]
     extra: dict[str, F64] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        moments: Moments,
+        *,
+        method: str,
+        alpha: float,
+        alternative: Alternative,
+        values: dict[str, F64],
+        flags: NDArray[np.object_],
+        extra: dict[str, F64] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> Comparison:
+        """Results for every treatment of ``moments`` against its control."""
+        return cls(
+            method=method,
+            metrics=moments.metrics,
+            control=moments.variants[0],
+            treatments=moments.variants[1:],
+            alpha=alpha,
+            alternative=alternative,
+            values=values,
+            flags=flags,
+            extra=extra or {},
+            info=info or {},
+        )
 
     def __getattr__(self, name: str) -> F64:
         values = self.__dict__.get("values", {})

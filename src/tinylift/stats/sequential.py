@@ -132,11 +132,9 @@ def sequential(
             lo = np.full_like(lo, -np.inf)
         out[lo_name], out[hi_name] = lo, hi
     values.update(out, p_value=p)
-    return Comparison(
+    return Comparison.of(
+        moments,
         method="sequential",
-        metrics=moments.metrics,
-        control=moments.variants[0],
-        treatments=moments.variants[1:],
         alpha=alpha,
         alternative=alternative,
         values=values,
