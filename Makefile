@@ -39,6 +39,7 @@ demo: setup
 	$(VENV)/bin/tinylift demo --no-serve
 
 bench: setup
+	@$(VENV)/bin/uv pip install -q --python $(PY) -e ".[test,bench]"
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:

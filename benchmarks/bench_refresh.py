@@ -4,6 +4,8 @@ For each size (events), on the simulated company loaded into a DuckDB file:
 
 - floor: DuckDB's bare scan of the columns the refresh reads;
 - pandas: the same per-unit computation for one experiment, in pandas;
+- tea-tasting (over Ibis/DuckDB): hand-written per-unit SQL for one
+  experiment, four metrics with CUPED covariates, statistics in tea-tasting;
 - tinylift refresh for 1 experiment and for every experiment (42), all
   metrics of the demo catalog with CUPED.
 
@@ -79,6 +81,8 @@ def job(name: str, db: str) -> float:
         ).fetchall()
     elif name == "pandas":
         pandas_one(db)
+    elif name == "tea-tasting":
+        tea_tasting_one(engine)
     else:
         keys = [ONE] if name == "refresh-1" else list(experiments)
         windows = [experiments[k].window(list(catalog.metrics)) for k in keys]
@@ -121,6 +125,51 @@ def pandas_one(db: str) -> None:
     (numeric**2).groupby(units.variant).sum()
 
 
+TEA_SQL = f"""
+WITH x AS (
+    SELECT unit_id, min(timestamp) AS entry, min(variant_key) AS variant
+    FROM exposures WHERE experiment_key = '{ONE}'
+    GROUP BY unit_id HAVING count(DISTINCT variant_key) = 1
+)
+SELECT x.variant,
+    count(e.event_id) FILTER (e.event_name = 'purchase' AND e.timestamp >= x.entry
+        AND e.timestamp < x.entry + INTERVAL 14 DAY)::DOUBLE AS orders,
+    coalesce(sum(e.value) FILTER (e.event_name = 'purchase' AND e.timestamp >= x.entry
+        AND e.timestamp < x.entry + INTERVAL 14 DAY), 0) AS revenue,
+    count(e.event_id) FILTER (e.event_name = 'return' AND e.timestamp >= x.entry
+        AND e.timestamp < x.entry + INTERVAL 14 DAY)::DOUBLE AS returns,
+    (count(e.event_id) FILTER (e.event_name = 'purchase' AND e.timestamp >= x.entry
+        AND e.timestamp < x.entry + INTERVAL 14 DAY) > 0)::DOUBLE AS purchased,
+    count(e.event_id) FILTER (e.event_name = 'purchase' AND e.timestamp < x.entry)::DOUBLE
+        AS orders_pre,
+    coalesce(sum(e.value) FILTER (e.event_name = 'purchase' AND e.timestamp < x.entry), 0)
+        AS revenue_pre,
+    count(e.event_id) FILTER (e.event_name = 'return' AND e.timestamp < x.entry)::DOUBLE
+        AS returns_pre,
+    (count(e.event_id) FILTER (e.event_name = 'purchase' AND e.timestamp < x.entry) > 0)::DOUBLE
+        AS purchased_pre
+FROM x LEFT JOIN events e ON e.unit_id = x.unit_id
+    AND e.timestamp >= x.entry - INTERVAL 28 DAY AND e.timestamp < x.entry + INTERVAL 14 DAY
+    AND e.event_name IN ('purchase', 'return')
+GROUP BY x.unit_id, x.variant
+"""
+
+
+def tea_tasting_one(engine: object) -> None:
+    """tea-tasting over Ibis/DuckDB: hand-written per-unit SQL, statistics in tea-tasting."""
+    import tea_tasting as tt
+
+    engine.raw.execute(f"CREATE TEMP VIEW tea_units AS {TEA_SQL}")  # type: ignore[attr-defined]
+    data = engine.con.table("tea_units")  # type: ignore[attr-defined]
+    experiment = tt.Experiment(
+        purchased=tt.Mean("purchased", "purchased_pre"),
+        revenue=tt.Mean("revenue", "revenue_pre"),
+        returns=tt.Mean("returns", "returns_pre"),
+        orders=tt.Mean("orders", "orders_pre"),
+    )
+    experiment.analyze(data, control="control")
+
+
 def measure(name: str, db: Path, repeat: int) -> tuple[float, float]:
     best, rss = float("inf"), 0.0
     for _ in range(repeat):
@@ -159,9 +208,9 @@ def main() -> None:
         print(
             f"\n{n_events:,} events, {n_exp} experiments (best of {args.repeat}, fresh processes)"
         )
-        jobs = ["ibis-startup", "floor", "refresh-1", "refresh-all"]
+        jobs = ["ibis-startup", "floor", "tea-tasting", "refresh-1", "refresh-all"]
         if size <= args.skip_pandas_above:
-            jobs.insert(1, "pandas")
+            jobs.insert(2, "pandas")
         results = {j: measure(j, db, args.repeat) for j in jobs}
         floor = results["floor"][0]
         for j, (sec, rss) in results.items():
