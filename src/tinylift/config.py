@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default="warehouse.duckdb",
         description="The embedded DuckDB warehouse, relative to the workspace.",
     )
+    warehouse_memory_limit: str = Field(
+        default="6GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Most memory the embedded warehouse may use; it spills to disk beyond.",
+    )
     alpha: float = Field(
         default=0.05, gt=0, lt=1, description="Significance level for effects (two-sided)."
     )

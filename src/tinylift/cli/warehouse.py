@@ -44,7 +44,10 @@ def ingest(
             known = {k: [v.key for v in e.variants] for k, e in load_experiments(dir).items()}
         except NotFound:
             known = None  # no experiment definitions yet: accept any experiment
-    with Warehouse(settings.warehouse_path) as wh, out.status(f"Loading {path.name} ..."):
+    with (
+        Warehouse(settings.warehouse_path, memory_limit=settings.warehouse_memory_limit) as wh,
+        out.status(f"Loading {path.name} ..."),
+    ):
         report = ingest_file(wh, path, kind.value, experiments=known)
     table = Table(title=f"{report.kind} from {path.name}", show_header=False)
     table.add_column(style="bold")
@@ -105,7 +108,7 @@ def refresh(
     if missing:
         raise NotFound(f"no experiment {missing[0]!r} in {dir / 'experiments.yml'}")
     windows = [defined[k].window(list(catalog.metrics)) for k in keys]
-    engine = DuckDBEngine(settings.warehouse_path)
+    engine = DuckDBEngine(settings.warehouse_path, memory_limit=settings.warehouse_memory_limit)
     try:
         with out.status(f"Refreshing {len(windows)} experiments in one scan ..."):
             result = run_refresh(engine, catalog, windows)

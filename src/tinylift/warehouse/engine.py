@@ -85,6 +85,7 @@ class DuckDBEngine(Engine):
         *,
         connection: duckdb.DuckDBPyConnection | None = None,
         read_only: bool = False,
+        memory_limit: str | None = "6GB",
     ) -> None:
         if connection is None:
             try:
@@ -94,6 +95,8 @@ class DuckDBEngine(Engine):
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot open the DuckDB warehouse {path}: {exc}") from None
         connection.execute("SET TimeZone = 'UTC'")
+        if memory_limit is not None:
+            connection.execute("SET memory_limit = ?", [memory_limit])
         self.raw = connection
         self.con = ibis.duckdb.from_connection(connection)
 

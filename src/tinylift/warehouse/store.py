@@ -35,7 +35,7 @@ def _ddl(name: str, schema: pa.Schema) -> str:
 class Warehouse:
     """A DuckDB warehouse file with the data model's tables."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str | None = "6GB") -> None:
         self.path = Path(path)
         try:
             self.con = duckdb.connect(str(self.path))
@@ -43,6 +43,8 @@ class Warehouse:
             raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from None
         # Timestamps are UTC everywhere; DuckDB would otherwise use local time.
         self.con.execute("SET TimeZone = 'UTC'")
+        if memory_limit is not None:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
         for name, schema in TABLES.items():
             self.con.execute(_ddl(name, schema))
         # Rows a load refused, with the reason, and an audit of every load.
