@@ -1,0 +1,21 @@
+"""Deterministic assignment compatible with GrowthBook's SDK specification."""
+
+from tinylift.assignment.hashing import (
+    bucket_ranges,
+    choose_variation,
+    equal_weights,
+    fnv1a32,
+    gb_hash,
+    hash_many,
+    in_namespace,
+)
+
+__all__ = [
+    "bucket_ranges",
+    "choose_variation",
+    "equal_weights",
+    "fnv1a32",
+    "gb_hash",
+    "hash_many",
+    "in_namespace",
+]

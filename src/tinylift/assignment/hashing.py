@@ -1,0 +1,167 @@
+"""Hashing and bucketing as GrowthBook's SDK specification defines them.
+
+A unit is placed by hashing its id with a seed into [0, 1) and finding the
+variant whose bucket range holds the value, so every GrowthBook SDK and
+tinylift put the same unit in the same variant:
+
+- FNV-1a 32-bit over the string's UTF-16 code units (as JavaScript's
+  ``charCodeAt`` sees them, so ids outside the BMP hash as every SDK does);
+- hash version 1: ``fnv1a32(value + seed) % 1000 / 1000``;
+- hash version 2: ``fnv1a32(str(fnv1a32(seed + value))) % 10000 / 10000``;
+- bucket ranges: variant i gets ``[start_i, start_i + coverage * w_i)``, with
+  ``start_i`` the sum of earlier weights, so raising coverage only widens each
+  range and no assigned unit moves;
+- namespaces: ``hash("__" + namespace, id, 1)`` within ``[start, end)``.
+
+:func:`hash_many` does the same for arrays of ids with numpy, one pass per
+character position over all ids at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "bucket_ranges",
+    "choose_variation",
+    "equal_weights",
+    "fnv1a32",
+    "gb_hash",
+    "hash_many",
+    "in_namespace",
+]
+
+_OFFSET: Final = 0x811C9DC5
+_PRIME: Final = 0x01000193
+_MASK: Final = 0xFFFFFFFF
+
+
+def fnv1a32(text: str) -> int:
+    """FNV-1a, 32 bits, over the UTF-16 code units of ``text``.
+
+    >>> fnv1a32("a")
+    3826002220
+    """
+    h = _OFFSET
+    if text.isascii():
+        for b in text.encode():
+            h = ((h ^ b) * _PRIME) & _MASK
+        return h
+    data = text.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(data), 2):
+        h = ((h ^ (data[i] | (data[i + 1] << 8))) * _PRIME) & _MASK
+    return h
+
+
+def gb_hash(seed: str, value: str, version: int) -> float | None:
+    """A unit's position in [0, 1) for a seed; None for an unknown hash version.
+
+    >>> gb_hash("", "a", 1), gb_hash("seed", "a", 2)
+    (0.22, 0.0505)
+    """
+    if version == 2:
+        return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+    if version == 1:
+        return (fnv1a32(value + seed) % 1000) / 1000
+    return None
+
+
+def equal_weights(n: int) -> list[float]:
+    """``n`` equal weights (none for n < 1)."""
+    return [1.0 / n] * n if n >= 1 else []
+
+
+def bucket_ranges(
+    n: int, coverage: float = 1.0, weights: Sequence[float] | None = None
+) -> list[tuple[float, float]]:
+    """Each variant's bucket range, as the specification computes them.
+
+    Coverage is clamped to [0, 1]; weights of the wrong length or not summing
+    to 1 (within 0.01) fall back to equal weights.
+
+    >>> bucket_ranges(2, 0.5)
+    [(0.0, 0.25), (0.5, 0.75)]
+    """
+    coverage = min(max(coverage, 0.0), 1.0)
+    w = list(weights) if weights is not None else []
+    if len(w) != n or not 0.99 <= sum(w) <= 1.01:
+        w = equal_weights(n)
+    ranges, start = [], 0.0
+    for weight in w:
+        ranges.append((start, start + coverage * weight))
+        start += weight
+    return ranges
+
+
+def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:
+    """The index of the range holding ``n``, or -1 when none does."""
+    for i, (lo, hi) in enumerate(ranges):
+        if lo <= n < hi:
+            return i
+    return -1
+
+
+def in_namespace(unit_id: str, namespace: tuple[str, float, float]) -> bool:
+    """Whether a unit falls in a namespace's slice ``(name, start, end)``."""
+    name, start, end = namespace
+    n = gb_hash("__" + name, unit_id, 1)
+    assert n is not None
+    return start <= n < end
+
+
+def _fnv_codepoints(codes: NDArray[np.uint32], lengths: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """FNV-1a over rows of code points (zero-padded), vectorised over rows."""
+    h = np.full(codes.shape[0], _OFFSET, dtype=np.uint64)
+    prime = np.uint64(_PRIME)
+    mask = np.uint64(_MASK)
+    for pos in range(codes.shape[1]):
+        live = pos < lengths
+        step = ((h ^ codes[:, pos].astype(np.uint64)) * prime) & mask
+        h = np.where(live, step, h)
+    return h
+
+
+def _codepoints(strings: NDArray[np.str_]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    width = strings.dtype.itemsize // 4
+    codes = np.ascontiguousarray(strings).view(np.uint32).reshape(len(strings), max(width, 1))
+    lengths = np.char.str_len(strings).astype(np.int64)
+    return codes, lengths
+
+
+def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.float64]:
+    """:func:`gb_hash` for an array of ids at once (identical results).
+
+    Ids are hashed column by column with numpy; the rare id that numpy's
+    fixed-width strings cannot carry exactly (a NUL, or a character outside
+    the BMP, which UTF-16 splits in two) is hashed one at a time.
+
+    >>> hash_many("seed", ["a", "b"], 2).tolist()
+    [0.0505, 0.2696]
+    """
+    if version not in (1, 2):
+        raise ValueError(f"unknown hash version {version}; GrowthBook defines 1 and 2")
+    raw = list(np.asarray(values, dtype=object).ravel())
+    ids = np.asarray([str(v) for v in raw]) if raw else np.asarray([], dtype=str)
+    text = np.char.add(ids, seed) if version == 1 else np.char.add(seed, ids)
+    codes, lengths = _codepoints(text)
+    out = np.empty(len(ids), dtype=np.float64)
+    if len(ids) == 0:
+        return out
+    # numpy drops trailing NULs (length check) and keeps code points, not UTF-16 units
+    python_len = np.fromiter((len(str(v)) for v in raw), dtype=np.int64, count=len(raw))
+    odd = (codes > 0xFFFF).any(axis=1) | (lengths != python_len + len(seed))
+    first = _fnv_codepoints(codes, lengths)
+    if version == 1:
+        out[:] = (first % np.uint64(1000)).astype(np.float64) / 1000
+    else:
+        codes2, lengths2 = _codepoints(first.astype(str))
+        out[:] = (_fnv_codepoints(codes2, lengths2) % np.uint64(10000)).astype(np.float64) / 10000
+    for i in np.flatnonzero(odd):
+        value = gb_hash(seed, str(raw[i]), version)
+        assert value is not None
+        out[i] = value
+    return out

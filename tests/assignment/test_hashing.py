@@ -1,0 +1,112 @@
+"""Assignment hashing against GrowthBook's SDK specification and as properties."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import growthbook.core as gb
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from tinylift.assignment import (
+    bucket_ranges,
+    choose_variation,
+    gb_hash,
+    hash_many,
+    in_namespace,
+)
+
+CASES: dict[str, Any] = json.loads((Path(__file__).parent / "growthbook_cases.json").read_text())
+
+
+@pytest.mark.parametrize(("seed", "value", "version", "expected"), CASES["hash"])
+def test_hash_vectors(seed: str, value: str, version: int, expected: float | None) -> None:
+    assert gb_hash(seed, value, version) == expected
+    if expected is not None:
+        assert hash_many(seed, [value], version)[0] == expected
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), CASES["getBucketRange"])
+def test_bucket_range_vectors(name: str, args: list[Any], expected: list[list[float]]) -> None:
+    got = bucket_ranges(*args)
+    assert len(got) == len(expected), name
+    for (lo, hi), (elo, ehi) in zip(got, expected, strict=True):
+        assert lo == pytest.approx(elo, abs=1e-9), name
+        assert hi == pytest.approx(ehi, abs=1e-9), name
+
+
+@pytest.mark.parametrize(("name", "n", "ranges", "expected"), CASES["chooseVariation"])
+def test_choose_variation_vectors(
+    name: str, n: float, ranges: list[list[float]], expected: int
+) -> None:
+    assert choose_variation(n, [tuple(r) for r in ranges]) == expected, name  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("name", "unit", "namespace", "expected"), CASES["inNamespace"])
+def test_in_namespace_vectors(name: str, unit: str, namespace: list[Any], expected: bool) -> None:
+    assert in_namespace(unit, tuple(namespace)) is expected, name  # type: ignore[arg-type]
+
+
+ids = st.text(min_size=0, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=ids, values=st.lists(ids, min_size=1, max_size=20), version=st.sampled_from([1, 2]))
+def test_vectorised_hash_equals_the_scalar_one_and_the_growthbook_sdk(
+    seed: str, values: list[str], version: int
+) -> None:
+    batch = hash_many(seed, values, version)
+    for v, b in zip(values, batch, strict=True):
+        assert gb_hash(seed, v, version) == b
+        assert gb.gbhash(seed, v, version) == b
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    coverage=st.floats(-0.5, 1.5),
+    weights=st.none() | st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+)
+def test_bucket_ranges_equal_the_growthbook_sdk(
+    n: int, coverage: float, weights: list[float] | None
+) -> None:
+    ours = bucket_ranges(n, coverage, weights)
+    theirs = gb.getBucketRanges(n, coverage, weights)
+    np.testing.assert_allclose(np.array(ours), np.array(theirs, dtype=float), atol=1e-12)
+
+
+def test_assignment_is_deterministic() -> None:
+    units = [f"user-{i}" for i in range(10_000)]
+    np.testing.assert_array_equal(hash_many("exp", units), hash_many("exp", units))
+
+
+def test_buckets_are_uniform_over_a_million_ids() -> None:
+    units = np.char.add("u", np.arange(1_000_000).astype(str))
+    h = hash_many("pricing-layer", units, 2)
+    counts = np.bincount((h * 100).astype(int), minlength=100)
+    assert stats.chisquare(counts).pvalue > 0.001
+
+
+def test_layers_are_independent() -> None:
+    units = np.char.add("u", np.arange(200_000).astype(str))
+    a = (hash_many("layer-a", units) * 4).astype(int)
+    b = (hash_many("layer-b", units) * 4).astype(int)
+    table = np.zeros((4, 4))
+    np.add.at(table, (a, b), 1)
+    assert stats.chi2_contingency(table).pvalue > 0.001
+
+
+def test_raising_allocation_keeps_every_assigned_unit_in_its_variant() -> None:
+    units = np.char.add("u", np.arange(100_000).astype(str))
+    h = hash_many("exp-key", units)
+    before = [choose_variation(x, bucket_ranges(2, 0.1)) for x in h]
+    after = [choose_variation(x, bucket_ranges(2, 0.2)) for x in h]
+    kept = [b == a for b, a in zip(before, after, strict=True) if b >= 0]
+    assert len(kept) > 9_000
+    assert all(kept)
+    assert sum(a >= 0 for a in after) > 1.9 * len(kept)
