@@ -118,10 +118,26 @@ def _fnv_codepoints(codes: NDArray[np.uint32], lengths: NDArray[np.int64]) -> ND
     h = np.full(codes.shape[0], _OFFSET, dtype=np.uint64)
     prime = np.uint64(_PRIME)
     mask = np.uint64(_MASK)
+    shortest = int(lengths.min()) if len(lengths) else 0
     for pos in range(codes.shape[1]):
-        live = pos < lengths
         step = ((h ^ codes[:, pos].astype(np.uint64)) * prime) & mask
-        h = np.where(live, step, h)
+        # every row has this position: no need to keep any row's old value
+        h = step if pos < shortest else np.where(pos < lengths, step, h)
+    return h
+
+
+def _fnv_of_decimal(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """FNV-1a of each number's decimal string, without building the strings."""
+    h = np.full(len(values), _OFFSET, dtype=np.uint64)
+    prime = np.uint64(_PRIME)
+    mask = np.uint64(_MASK)
+    digits = np.ones(len(values), dtype=np.int64)
+    for k in range(1, 10):
+        digits += values >= np.uint64(10**k)
+    for k in range(9, -1, -1):  # most significant digit first, as the string reads
+        d = (values // np.uint64(10**k)) % np.uint64(10) + np.uint64(48)
+        step = ((h ^ d) * prime) & mask
+        h = np.where(k < digits, step, h)
     return h
 
 
@@ -144,22 +160,32 @@ def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.floa
     """
     if version not in (1, 2):
         raise ValueError(f"unknown hash version {version}; GrowthBook defines 1 and 2")
-    raw = list(np.asarray(values, dtype=object).ravel())
-    ids = np.asarray([str(v) for v in raw]) if raw else np.asarray([], dtype=str)
-    text = np.char.add(ids, seed) if version == 1 else np.char.add(seed, ids)
-    codes, lengths = _codepoints(text)
+    given = np.asarray(values)
+    ids = (given if given.dtype.kind == "U" else given.astype(str)).ravel()
     out = np.empty(len(ids), dtype=np.float64)
     if len(ids) == 0:
         return out
-    # numpy drops trailing NULs (length check) and keeps code points, not UTF-16 units
-    python_len = np.fromiter((len(str(v)) for v in raw), dtype=np.int64, count=len(raw))
-    odd = (codes > 0xFFFF).any(axis=1) | (lengths != python_len + len(seed))
+    text = np.char.add(ids, seed) if version == 1 else np.char.add(seed, ids)
+    codes, lengths = _codepoints(text)
+    # numpy keeps code points, not UTF-16 units; it also drops trailing NULs,
+    # so a list holding a NUL is checked id by id (rare, and only then)
+    odd = (codes > 0xFFFF).any(axis=1)
+    raw: list[object] = []
+    if (
+        given.dtype == object
+        or "\x00" in seed
+        or (isinstance(values, list) and "\x00" in "".join(map(str, values)))
+    ):
+        raw = list(np.asarray(values, dtype=object).ravel())
+        python_len = np.fromiter((len(str(v)) for v in raw), dtype=np.int64, count=len(raw))
+        odd |= lengths != python_len + len(seed)
     first = _fnv_codepoints(codes, lengths)
     if version == 1:
         out[:] = (first % np.uint64(1000)).astype(np.float64) / 1000
     else:
-        codes2, lengths2 = _codepoints(first.astype(str))
-        out[:] = (_fnv_codepoints(codes2, lengths2) % np.uint64(10000)).astype(np.float64) / 10000
+        out[:] = (_fnv_of_decimal(first) % np.uint64(10000)).astype(np.float64) / 10000
+    if odd.any():
+        raw = raw or list(np.asarray(values, dtype=object).ravel())
     for i in np.flatnonzero(odd):
         value = gb_hash(seed, str(raw[i]), version)
         assert value is not None

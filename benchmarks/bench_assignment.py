@@ -1,0 +1,52 @@
+"""Assignment speed against the growthbook SDK's own hash-and-choose, same run.
+
+python benchmarks/bench_assignment.py [--units 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import growthbook.core as gb
+import numpy as np
+
+from tinylift.assignment import bucket_ranges, choose_variation, gb_hash, hash_many
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=int, default=1_000_000)
+    args = parser.parse_args()
+    units = [f"user-{i}" for i in range(args.units)]
+    ranges = bucket_ranges(3, 0.8, [0.5, 0.25, 0.25])
+    edges = np.array([r for pair in ranges for r in pair])
+
+    sample = units[:100_000]
+    t = time.perf_counter()
+    sdk = [gb.chooseVariation(gb.gbhash("exp", u, 2), ranges) for u in sample]
+    sdk_per = (time.perf_counter() - t) / len(sample)
+
+    t = time.perf_counter()
+    ours_single = [choose_variation(gb_hash("exp", u, 2), ranges) for u in sample]  # type: ignore[arg-type]
+    single_per = (time.perf_counter() - t) / len(sample)
+    assert ours_single == sdk
+
+    t = time.perf_counter()
+    for start in range(0, len(units), 32_768):
+        h = hash_many("exp", units[start : start + 32_768], 2)
+        pos = np.searchsorted(edges, h, side="right")
+        np.where(pos % 2 == 1, pos // 2, -1)
+    batch_per = (time.perf_counter() - t) / len(units)
+
+    print(f"growthbook SDK hash+choose   {sdk_per * 1e9:9.0f} ns/unit")
+    print(
+        f"tinylift single call         {single_per * 1e9:9.0f} ns/unit  x{sdk_per / single_per:.2f}"
+    )
+    print(
+        f"tinylift batch (numpy)       {batch_per * 1e9:9.0f} ns/unit  x{sdk_per / batch_per:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
