@@ -113,31 +113,48 @@ def in_namespace(unit_id: str, namespace: tuple[str, float, float]) -> bool:
     return start <= n < end
 
 
-def _fnv_codepoints(codes: NDArray[np.uint32], lengths: NDArray[np.int64]) -> NDArray[np.uint64]:
-    """FNV-1a over rows of code points (zero-padded), vectorised over rows."""
-    h = np.full(codes.shape[0], _OFFSET, dtype=np.uint64)
+def _fnv_codepoints(
+    codes: NDArray[np.uint32], lengths: NDArray[np.int64], start: int = _OFFSET
+) -> NDArray[np.uint64]:
+    """FNV-1a over rows of code points (zero-padded), vectorised over rows.
+
+    ``start`` is the hash state after a common prefix (FNV is a left fold,
+    so a seed that precedes every id is hashed once, not once per id).
+    """
+    h = np.full(codes.shape[0], start, dtype=np.uint64)
     prime = np.uint64(_PRIME)
     mask = np.uint64(_MASK)
     shortest = int(lengths.min()) if len(lengths) else 0
+    columns = np.ascontiguousarray(codes.T).astype(np.uint64)  # one contiguous row per position
     for pos in range(codes.shape[1]):
-        step = ((h ^ codes[:, pos].astype(np.uint64)) * prime) & mask
+        step = ((h ^ columns[pos]) * prime) & mask
         # every row has this position: no need to keep any row's old value
         h = step if pos < shortest else np.where(pos < lengths, step, h)
     return h
 
 
 def _fnv_of_decimal(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """FNV-1a of each number's decimal string, without building the strings."""
-    h = np.full(len(values), _OFFSET, dtype=np.uint64)
+    """FNV-1a of each number's decimal string, without building the strings.
+
+    Values are 32-bit, so at most ten digits, taken with uint32 division from
+    the right and hashed from the left; a row joins once its first digit is
+    reached.
+    """
+    q = values.astype(np.uint32)
+    digits = []
+    for _ in range(10):
+        q, r = np.divmod(q, np.uint32(10))
+        digits.append(r)
+    digits.reverse()  # digits[0] is the most significant of ten
+    v32 = values.astype(np.uint32)
     prime = np.uint64(_PRIME)
     mask = np.uint64(_MASK)
-    digits = np.ones(len(values), dtype=np.int64)
-    for k in range(1, 10):
-        digits += values >= np.uint64(10**k)
-    for k in range(9, -1, -1):  # most significant digit first, as the string reads
-        d = (values // np.uint64(10**k)) % np.uint64(10) + np.uint64(48)
-        step = ((h ^ d) * prime) & mask
-        h = np.where(k < digits, step, h)
+    h = np.full(len(v32), _OFFSET, dtype=np.uint64)
+    for k, d in enumerate(digits):
+        step = ((h ^ (d.astype(np.uint64) + np.uint64(48))) * prime) & mask
+        # a row's string starts at its first significant digit; the last digit
+        # always counts (the number 0 is "0")
+        h = step if k == 9 else np.where(v32 >= np.uint32(10 ** (9 - k)), step, h)
     return h
 
 
@@ -146,6 +163,13 @@ def _codepoints(strings: NDArray[np.str_]) -> tuple[NDArray[np.uint32], NDArray[
     codes = np.ascontiguousarray(strings).view(np.uint32).reshape(len(strings), max(width, 1))
     lengths = np.char.str_len(strings).astype(np.int64)
     return codes, lengths
+
+
+def _has_nul(values: list[object]) -> bool:
+    try:
+        return "\x00" in "".join(values)  # type: ignore[arg-type]
+    except TypeError:  # not all strings
+        return "\x00" in "".join(map(str, values))
 
 
 def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.float64]:
@@ -165,21 +189,24 @@ def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.floa
     out = np.empty(len(ids), dtype=np.float64)
     if len(ids) == 0:
         return out
-    text = np.char.add(ids, seed) if version == 1 else np.char.add(seed, ids)
-    codes, lengths = _codepoints(text)
+    if version == 1:  # the seed follows the id: hash the joined strings
+        codes, lengths = _codepoints(np.char.add(ids, seed))
+        prefix = _OFFSET
+    else:  # the seed precedes the id: start every row from the seed's state
+        codes, lengths = _codepoints(ids)
+        prefix = fnv1a32(seed)
     # numpy keeps code points, not UTF-16 units; it also drops trailing NULs,
-    # so a list holding a NUL is checked id by id (rare, and only then)
-    odd = (codes > 0xFFFF).any(axis=1)
+    # so input that may hold a NUL is checked id by id (rare, and only then)
+    odd = np.zeros(len(ids), dtype=bool)
+    if codes.size and int(codes.max()) > 0xFFFF:
+        odd |= (codes > 0xFFFF).any(axis=1)
     raw: list[object] = []
-    if (
-        given.dtype == object
-        or "\x00" in seed
-        or (isinstance(values, list) and "\x00" in "".join(map(str, values)))
-    ):
+    if given.dtype == object or "\x00" in seed or (isinstance(values, list) and _has_nul(values)):
         raw = list(np.asarray(values, dtype=object).ravel())
         python_len = np.fromiter((len(str(v)) for v in raw), dtype=np.int64, count=len(raw))
-        odd |= lengths != python_len + len(seed)
-    first = _fnv_codepoints(codes, lengths)
+        own = lengths - (len(seed) if version == 1 else 0)
+        odd |= own != python_len
+    first = _fnv_codepoints(codes, lengths, prefix)
     if version == 1:
         out[:] = (first % np.uint64(1000)).astype(np.float64) / 1000
     else:
