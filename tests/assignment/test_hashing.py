@@ -15,6 +15,7 @@ from scipy import stats
 
 from tinylift.assignment import (
     bucket_ranges,
+    choose_many,
     choose_variation,
     gb_hash,
     hash_many,
@@ -110,3 +111,20 @@ def test_raising_allocation_keeps_every_assigned_unit_in_its_variant() -> None:
     assert len(kept) > 9_000
     assert all(kept)
     assert sum(a >= 0 for a in after) > 1.9 * len(kept)
+
+
+@pytest.mark.parametrize(("name", "n", "ranges", "expected"), CASES["chooseVariation"])
+def test_choose_many_vectors(name: str, n: float, ranges: list[list[float]], expected: int) -> None:
+    assert choose_many([n], [tuple(r) for r in ranges]).tolist() == [expected], name  # type: ignore[misc]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 5),
+    coverage=st.floats(0.0, 1.0),
+    values=st.lists(st.floats(0.0, 0.9999), min_size=1, max_size=50),
+)
+def test_choose_many_equals_choose_variation(n: int, coverage: float, values: list[float]) -> None:
+    ranges = bucket_ranges(n, coverage)
+    expected = [choose_variation(v, ranges) for v in values]
+    assert choose_many(values, ranges).tolist() == expected

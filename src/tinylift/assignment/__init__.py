@@ -2,6 +2,7 @@
 
 from tinylift.assignment.hashing import (
     bucket_ranges,
+    choose_many,
     choose_variation,
     equal_weights,
     fnv1a32,
@@ -12,6 +13,7 @@ from tinylift.assignment.hashing import (
 
 __all__ = [
     "bucket_ranges",
+    "choose_many",
     "choose_variation",
     "equal_weights",
     "fnv1a32",

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "bucket_ranges",
+    "choose_many",
     "choose_variation",
     "equal_weights",
     "fnv1a32",
@@ -103,6 +104,20 @@ def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:
         if lo <= n < hi:
             return i
     return -1
+
+
+def choose_many(values: ArrayLike, ranges: Sequence[tuple[float, float]]) -> NDArray[np.int64]:
+    """:func:`choose_variation` for an array of hash values (-1 where none).
+
+    Bucket ranges are ordered and do not overlap, so their edges sorted in
+    one array tell, by binary search, which range (if any) holds each value.
+
+    >>> choose_many([0.2, 0.4, 0.6], bucket_ranges(2, 0.5)).tolist()
+    [0, -1, 1]
+    """
+    edges = np.array([edge for pair in ranges for edge in pair], dtype=np.float64)
+    pos = np.searchsorted(edges, np.asarray(values, dtype=np.float64), side="right")
+    return np.where(pos % 2 == 1, pos // 2, -1).astype(np.int64)
 
 
 def in_namespace(unit_id: str, namespace: tuple[str, float, float]) -> bool:
