@@ -10,8 +10,12 @@ from tinylift.assignment.hashing import (
     hash_many,
     in_namespace,
 )
+from tinylift.assignment.layers import Assigner, ExperimentRule, Holdout
 
 __all__ = [
+    "Assigner",
+    "ExperimentRule",
+    "Holdout",
     "bucket_ranges",
     "choose_many",
     "choose_variation",

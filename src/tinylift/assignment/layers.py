@@ -1,0 +1,192 @@
+"""Layers, traffic allocation, targeting, forced variations and holdouts.
+
+Layers follow Google's overlapping-experiment design (Tang et al., KDD 2010):
+experiments in one layer take disjoint slices of it and never share a unit;
+experiments in different layers overlap independently. A layer slice is a
+GrowthBook namespace ``(layer, start, end)``, so a GrowthBook SDK given the
+same definitions assigns every unit exactly as :class:`Assigner` does.
+
+Order of checks for a unit and an experiment: forced variation (QA) →
+holdout → targeting → layer slice → traffic allocation and weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from tinylift.assignment.hashing import (
+    bucket_ranges,
+    choose_many,
+    choose_variation,
+    gb_hash,
+    hash_many,
+    in_namespace,
+)
+from tinylift.errors import ConfigError
+
+__all__ = ["Assigner", "ExperimentRule", "Holdout"]
+
+
+@dataclass(frozen=True)
+class ExperimentRule:
+    """How one experiment assigns units.
+
+    Attributes:
+        key: the experiment key (also the hash seed unless ``seed`` is set).
+        variants: variant keys, control first.
+        weights: planned shares (equal when None).
+        coverage: share of eligible units enrolled (traffic allocation).
+        layer: the layer (namespace) name; None for no layer.
+        layer_range: the slice ``[start, end)`` of the layer this experiment owns.
+        targeting: attribute -> allowed values (all must match).
+        forced: unit id -> variant key, for QA.
+    """
+
+    key: str
+    variants: tuple[str, ...]
+    weights: tuple[float, ...] | None = None
+    coverage: float = 1.0
+    layer: str | None = None
+    layer_range: tuple[float, float] = (0.0, 1.0)
+    targeting: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    forced: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    seed: str | None = None
+
+    @property
+    def ranges(self) -> list[tuple[float, float]]:
+        """Bucket ranges of the variants (GrowthBook's getBucketRanges)."""
+        return bucket_ranges(len(self.variants), self.coverage, self.weights)
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """A share of units kept out of every experiment in scope (and of shipped changes)."""
+
+    key: str
+    share: float
+    experiments: tuple[str, ...] | None = None  # None: every experiment
+
+    def holds(self, unit_id: str) -> bool:
+        """Whether the unit is in this holdout."""
+        n = gb_hash("__holdout", f"{self.key}:{unit_id}", 2)
+        assert n is not None
+        return n < self.share
+
+    def covers(self, experiment: str) -> bool:
+        """Whether the holdout applies to an experiment."""
+        return self.experiments is None or experiment in self.experiments
+
+
+class Assigner:
+    """Assigns units to the variants of many experiments, locally and deterministically."""
+
+    def __init__(self, experiments: Sequence[ExperimentRule], holdouts: Sequence[Holdout] = ()):
+        keys = [e.key for e in experiments]
+        dup = {k for k in keys if keys.count(k) > 1}
+        if dup:
+            raise ConfigError(
+                f"experiment {sorted(dup)[0]!r} is defined twice", parameter="experiments"
+            )
+        for e in experiments:
+            lo, hi = e.layer_range
+            if not 0 <= lo <= hi <= 1:
+                raise ConfigError(
+                    f"layer_range must lie within [0, 1], got {e.layer_range}", parameter=e.key
+                )
+            if len(e.variants) < 2:
+                raise ConfigError("needs at least two variants", parameter=e.key)
+            for unit, v in e.forced.items():
+                if v not in e.variants:
+                    raise ConfigError(
+                        f"forced variant {v!r} for {unit!r} is not a variant", parameter=e.key
+                    )
+        by_layer: dict[str, list[ExperimentRule]] = {}
+        for e in experiments:
+            if e.layer is not None:
+                by_layer.setdefault(e.layer, []).append(e)
+        for layer, members in by_layer.items():
+            ordered = sorted(members, key=lambda e: e.layer_range)
+            for a, b in pairwise(ordered):
+                if b.layer_range[0] < a.layer_range[1]:
+                    raise ConfigError(
+                        f"experiments {a.key!r} and {b.key!r} overlap in layer {layer!r} "
+                        f"({a.layer_range} and {b.layer_range}); slices of a layer must be "
+                        "disjoint",
+                        parameter="layer_range",
+                    )
+        for h in holdouts:
+            if not 0 <= h.share < 1:
+                raise ConfigError(f"share must be in [0, 1), got {h.share}", parameter=h.key)
+        self.experiments = {e.key: e for e in experiments}
+        self.holdouts = tuple(holdouts)
+
+    # -- one unit --------------------------------------------------------------
+
+    def held_out(self, unit_id: str, experiment: str) -> bool:
+        """Whether a holdout keeps this unit out of this experiment."""
+        return any(h.covers(experiment) and h.holds(unit_id) for h in self.holdouts)
+
+    def variant(
+        self, experiment: str, unit_id: str, attributes: Mapping[str, object] | None = None
+    ) -> str | None:
+        """The unit's variant key in one experiment, or None when not enrolled."""
+        e = self.experiments[experiment]
+        if unit_id in e.forced:
+            return e.forced[unit_id]
+        if self.held_out(unit_id, experiment):
+            return None
+        attrs = attributes or {}
+        for name, allowed in e.targeting.items():
+            if str(attrs.get(name)) not in allowed:
+                return None
+        if e.layer is not None and not in_namespace(unit_id, (e.layer, *e.layer_range)):
+            return None
+        n = gb_hash(e.seed or e.key, unit_id, 2)
+        assert n is not None
+        i = choose_variation(n, e.ranges)
+        return e.variants[i] if i >= 0 else None
+
+    def assign(
+        self, unit_id: str, attributes: Mapping[str, object] | None = None
+    ) -> dict[str, str]:
+        """Every experiment the unit is enrolled in, with its variant."""
+        out = {}
+        for key in self.experiments:
+            v = self.variant(key, unit_id, attributes)
+            if v is not None:
+                out[key] = v
+        return out
+
+    # -- many units at once ---------------------------------------------------
+
+    def assign_many(
+        self,
+        experiment: str,
+        unit_ids: ArrayLike,
+        attributes: Mapping[str, ArrayLike] | None = None,
+    ) -> NDArray[np.int64]:
+        """Variant index per unit in one experiment (-1: not enrolled), vectorised."""
+        e = self.experiments[experiment]
+        ids = np.asarray(unit_ids).astype(str)
+        enrolled = np.ones(len(ids), dtype=bool)
+        for h in self.holdouts:
+            if h.covers(experiment):
+                enrolled &= hash_many("__holdout", np.char.add(f"{h.key}:", ids), 2) >= h.share
+        for name, allowed in e.targeting.items():
+            values = np.asarray((attributes or {}).get(name, np.full(len(ids), "None"))).astype(str)
+            enrolled &= np.isin(values, list(allowed))
+        if e.layer is not None:
+            n_layer = hash_many("__" + e.layer, ids, 1)
+            enrolled &= (n_layer >= e.layer_range[0]) & (n_layer < e.layer_range[1])
+        out = np.where(enrolled, choose_many(hash_many(e.seed or e.key, ids, 2), e.ranges), -1)
+        if e.forced:
+            index = {v: i for i, v in enumerate(e.variants)}
+            for pos in np.flatnonzero(np.isin(ids, list(e.forced))):
+                out[pos] = index[e.forced[str(ids[pos])]]
+        return out.astype(np.int64)
