@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tinylift.cli import calc, demo, metrics, warehouse
+from tinylift.cli import calc, collect, demo, metrics, warehouse
 from tinylift.errors import TinyliftError
 
 __all__ = ["app", "main"]
@@ -30,6 +30,7 @@ app.add_typer(calc.app, name="calc")
 app.add_typer(metrics.app, name="metrics")
 app.command("ingest")(warehouse.ingest)
 app.command("refresh")(warehouse.refresh)
+app.command("collect")(collect.collect)
 
 
 @app.callback()

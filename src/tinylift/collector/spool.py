@@ -1,0 +1,84 @@
+"""A durable spool: accepted rows reach the disk (fsync) before they are acknowledged.
+
+Rows are appended as JSON Lines to a file per kind; a loader moves closed
+files into the warehouse through the normal ingestion path (validation,
+dedupe by event id, one transaction) and deletes them only after the load
+committed. After a crash, files left in the spool are loaded at start-up, so
+an acknowledged row is never lost and a row loaded twice is a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from tinylift.warehouse.ingest import LoadReport, ingest
+from tinylift.warehouse.store import Warehouse
+
+__all__ = ["Spool"]
+
+Kind = Literal["events", "exposures"]
+
+
+class Spool:
+    """Append-and-fsync spool files, and their loading into a warehouse."""
+
+    def __init__(self, folder: Path, warehouse: Warehouse) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.warehouse = warehouse
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._open: dict[str, Any] = {}
+
+    def _current(self, kind: Kind) -> Any:
+        f = self._open.get(kind)
+        if f is None:
+            name = self.folder / f"{kind}-{time.time_ns()}.jsonl.open"
+            f = open(name, "a", encoding="utf-8")  # noqa: SIM115 (kept open across batches)
+            self._open[kind] = f
+        return f
+
+    def append(self, kind: Kind, rows: Sequence[dict[str, Any]]) -> None:
+        """Write rows durably; returns only once they are on disk."""
+        if not rows:
+            return
+        data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows)
+        with self._lock:
+            f = self._current(kind)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _rotate(self) -> list[Path]:
+        """Close the open files so they can be loaded; new rows go to new files.
+
+        Renaming happens under the append lock, so no file is renamed while a
+        batch is being written to it; files left open by a crash are picked
+        up the same way.
+        """
+        with self._lock:
+            for f in self._open.values():
+                f.close()
+            self._open.clear()
+            for p in sorted(self.folder.glob("*.jsonl.open")):
+                p.rename(p.with_suffix(""))  # drop ".open"
+        return sorted(self.folder.glob("*.jsonl"))
+
+    def load(self) -> list[LoadReport]:
+        """Load every closed spool file into the warehouse, then delete it."""
+        reports = []
+        with self._load_lock:
+            for path in self._rotate():
+                kind: Kind = "events" if path.name.startswith("events") else "exposures"
+                if path.stat().st_size == 0:
+                    path.unlink()
+                    continue
+                reports.append(ingest(self.warehouse, path, kind))
+                path.unlink()  # only after the load committed
+        return reports
