@@ -13,8 +13,19 @@ from tinylift.errors import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The SDK client pulls in httpx and numpy: imported on first use only.
+    if name == "Client":
+        from tinylift.sdk import Client
+
+        return Client
+    raise AttributeError(name)
+
+
 __all__ = [
     "AnalysisError",
+    "Client",
     "ConfigError",
     "Conflict",
     "DataError",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tinylift.assignment.layers import Assigner, ExperimentRule, Holdout
 from tinylift.errors import ConfigError, NotFound
 from tinylift.warehouse.refresh import ExperimentWindow
 
@@ -48,6 +50,10 @@ class ExperimentConfig(BaseModel):
     start: date | None = None
     end: date | None = None
     metrics: list[str] | None = None  # None: every metric of the catalog
+    coverage: float = Field(default=1.0, ge=0, le=1)
+    layer_range: tuple[float, float] = (0.0, 1.0)
+    targeting: dict[str, list[str]] = Field(default_factory=dict)
+    forced: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _checks(self) -> ExperimentConfig:
@@ -57,6 +63,19 @@ class ExperimentConfig(BaseModel):
         if self.start and self.end and self.end <= self.start:
             raise ValueError("end must be after start")
         return self
+
+    def rule(self) -> ExperimentRule:
+        """How the SDK assigns units to this experiment."""
+        return ExperimentRule(
+            key=self.key,
+            variants=tuple(v.key for v in self.variants),
+            weights=tuple(v.weight for v in self.variants),
+            coverage=self.coverage,
+            layer=self.layer,
+            layer_range=self.layer_range,
+            targeting={k: tuple(v) for k, v in self.targeting.items()},
+            forced=dict(self.forced),
+        )
 
     def window(self, all_metrics: list[str]) -> ExperimentWindow:
         """What the refresh computes for this experiment (end date inclusive)."""
@@ -101,7 +120,43 @@ def load_experiments(path: Path | str) -> dict[str, ExperimentConfig]:
     return out
 
 
-def save_experiments(path: Path, experiments: list[ExperimentConfig]) -> None:
+def load_holdouts(path: Path | str) -> list[Holdout]:
+    """Holdouts from the ``holdouts:`` list of ``experiments.yml`` (none when absent)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / EXPERIMENTS_FILE
+    raw = yaml.safe_load(p.read_text()) if p.exists() else None
+    out = []
+    for i, h in enumerate((raw or {}).get("holdouts", []) or []):
+        try:
+            out.append(Holdout.from_dict(h))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{p}, holdout #{i + 1}: needs key and share ({exc})") from None
+    return out
+
+
+def sdk_config(path: Path | str, *, today: date | None = None) -> dict[str, Any]:
+    """The SDK configuration: experiments running today (or undated), and holdouts.
+
+    Raises:
+        ConfigError: running experiments overlap in a layer.
+    """
+    day = today or datetime.now(UTC).date()
+    running = [
+        e.rule()
+        for e in load_experiments(path).values()
+        if (e.start is None or e.start <= day) and (e.end is None or day <= e.end)
+    ]
+    return Assigner(running, load_holdouts(path)).to_dict()
+
+
+def save_experiments(
+    path: Path, experiments: list[ExperimentConfig], holdouts: list[Holdout] | None = None
+) -> None:
     """Write ``experiments.yml``."""
-    doc = {"experiments": [e.model_dump(mode="json", exclude_none=True) for e in experiments]}
+    doc: dict[str, Any] = {
+        "experiments": [e.model_dump(mode="json", exclude_none=True) for e in experiments]
+    }
+    if holdouts:
+        doc["holdouts"] = [h.to_dict() for h in holdouts]
     path.write_text(yaml.safe_dump(doc, sort_keys=False, width=100))

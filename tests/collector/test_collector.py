@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,10 +11,10 @@ from pathlib import Path
 import duckdb
 import httpx
 from fastapi.testclient import TestClient
+from tests.collector.conftest import KEY, free_port, start_collector
 
 from tinylift.collector import create_collector
 
-KEY = "test-key"
 HEADERS = {"X-API-Key": KEY}
 
 
@@ -124,43 +121,9 @@ def test_duplicates_across_batches_are_stored_once(tmp_path: Path) -> None:
     assert stored(tmp_path, "exposures") == {"u-1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(ws: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tinylift.cli.main",
-            "collect",
-            "--dir",
-            str(ws),
-            "--port",
-            str(port),
-            "--api-key",
-            KEY,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("the collector did not start")
-
-
 def test_throughput_and_kill_9_lose_no_acknowledged_event(tmp_path: Path) -> None:
-    port = _free_port()
-    proc = _start(tmp_path, port)
+    port = free_port()
+    proc = start_collector(tmp_path, port)
     url = f"http://127.0.0.1:{port}/api/events"
     acknowledged: list[str] = []
     stop = threading.Event()
@@ -194,7 +157,7 @@ def test_throughput_and_kill_9_lose_no_acknowledged_event(tmp_path: Path) -> Non
     print(f"collector: {rate:.0f} acknowledged events/s")
     assert rate >= 5_000, f"{rate:.0f} events/s"
     # restart: the spool left behind is loaded before serving
-    proc = _start(tmp_path, port)
+    proc = start_collector(tmp_path, port)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     missing = set(acknowledged) - stored(tmp_path)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -63,6 +64,37 @@ class ExperimentRule:
         """Bucket ranges of the variants (GrowthBook's getBucketRanges)."""
         return bucket_ranges(len(self.variants), self.coverage, self.weights)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the SDK configuration serves it."""
+        return {
+            "key": self.key,
+            "variants": list(self.variants),
+            "weights": list(self.weights) if self.weights else None,
+            "coverage": self.coverage,
+            "layer": self.layer,
+            "layer_range": list(self.layer_range),
+            "targeting": {k: list(v) for k, v in self.targeting.items()},
+            "forced": dict(self.forced),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ExperimentRule:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            key=d["key"],
+            variants=tuple(d["variants"]),
+            weights=tuple(d["weights"]) if d.get("weights") else None,
+            coverage=float(d.get("coverage", 1.0)),
+            layer=d.get("layer"),
+            layer_range=(float(d["layer_range"][0]), float(d["layer_range"][1]))
+            if d.get("layer_range")
+            else (0.0, 1.0),
+            targeting=MappingProxyType({k: tuple(v) for k, v in d.get("targeting", {}).items()}),
+            forced=MappingProxyType(dict(d.get("forced", {}))),
+            seed=d.get("seed"),
+        )
+
 
 @dataclass(frozen=True)
 class Holdout:
@@ -81,6 +113,17 @@ class Holdout:
     def covers(self, experiment: str) -> bool:
         """Whether the holdout applies to an experiment."""
         return self.experiments is None or experiment in self.experiments
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        exps = list(self.experiments) if self.experiments is not None else None
+        return {"key": self.key, "share": self.share, "experiments": exps}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Holdout:
+        """The inverse of :meth:`to_dict`."""
+        exps = d.get("experiments")
+        return cls(d["key"], float(d["share"]), tuple(exps) if exps is not None else None)
 
 
 class Assigner:
@@ -125,6 +168,21 @@ class Assigner:
                 raise ConfigError(f"share must be in [0, 1), got {h.share}", parameter=h.key)
         self.experiments = {e.key: e for e in experiments}
         self.holdouts = tuple(holdouts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The SDK configuration document."""
+        return {
+            "experiments": [e.to_dict() for e in self.experiments.values()],
+            "holdouts": [h.to_dict() for h in self.holdouts],
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Assigner:
+        """An assigner from an SDK configuration document."""
+        return cls(
+            [ExperimentRule.from_dict(e) for e in doc.get("experiments", [])],
+            [Holdout.from_dict(h) for h in doc.get("holdouts", [])],
+        )
 
     # -- one unit --------------------------------------------------------------
 

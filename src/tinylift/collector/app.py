@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tinylift.collector.spool import Spool
+from tinylift.errors import ConfigError, NotFound
+from tinylift.experiments import sdk_config
 from tinylift.warehouse.store import Warehouse
 
 __all__ = ["create_collector"]
@@ -106,8 +110,6 @@ def _validate(
                 continue
             seen.add(data["event_id"])
             if data["properties"] is not None:
-                import json
-
                 data["properties"] = json.dumps(data["properties"])
         good.append(data)
     return good, duplicates, bad
@@ -175,6 +177,23 @@ def create_collector(
     async def post_exposures(rows: Annotated[list[Any], Body()]) -> BatchResult:
         """Accept a batch of exposures."""
         return await take("exposures", rows)
+
+    @app.get("/api/sdk/config", dependencies=auth)
+    async def sdk_config_(
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """Running experiments and holdouts, for SDKs to assign locally (ETag-cached)."""
+        try:
+            doc = sdk_config(workspace)
+        except NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        except ConfigError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        body = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(body, media_type="application/json", headers={"ETag": etag})
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:

@@ -155,6 +155,7 @@ def write_definitions(workspace: Path, sim: Simulation) -> None:
             layer=s.layer,
             hypothesis=s.hypothesis,
             variants=[VariantConfig(key=v.key, weight=v.weight) for v in s.variants],
+            layer_range=sim.ranges[s.key],
             start=day0 + timedelta(days=s.start_day),
             # enrollment ends at end_day; data run to the end of every unit's window
             end=day0 + timedelta(days=min(s.ship_day, sim.days) - 1),

@@ -1,0 +1,117 @@
+"""tinylift.Client against a real collector process."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from tests.collector.conftest import KEY, free_port, start_collector
+
+import tinylift
+from tinylift.assignment import Assigner
+from tinylift.demo.dataset import Company, write_definitions
+from tinylift.experiments import sdk_config
+
+USERS = [f"user-{i}" for i in range(2_000)]
+
+
+@pytest.fixture
+def workspace(small_company: Company, tmp_path: Path) -> Path:
+    write_definitions(tmp_path, small_company.simulation)
+    return tmp_path
+
+
+@pytest.fixture
+def collector(workspace: Path) -> Iterator[tuple[str, Path]]:
+    port = free_port()
+    proc = start_collector(workspace, port)
+    yield f"http://127.0.0.1:{port}", workspace
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def exposures(ws: Path) -> set[tuple[str, str, str]]:
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute("select experiment_key, variant_key, unit_id from exposures").fetchall()
+        return {(a, b, c) for a, b, c in rows}
+    finally:
+        con.close()
+
+
+def test_client_assigns_locally_as_the_served_configuration_says(
+    collector: tuple[str, Path],
+) -> None:
+    url, ws = collector
+    client = tinylift.Client(url, api_key=KEY)
+    try:
+        assert client.experiments, "nothing is running today in the demo's calendar"
+        assert client.refresh() is False  # unchanged: 304 Not Modified
+        reference = Assigner.from_dict(sdk_config(ws))
+        for exp in client.experiments:
+            got = [client.variant(exp, u, log=False) for u in USERS[:500]]
+            assert got == [reference.variant(exp, u) for u in USERS[:500]]
+            batch = client.assign_many(exp, np.array(USERS[:500]))
+            assert batch.tolist() == got
+    finally:
+        client.close()
+
+
+def test_exposures_are_batched_and_flushed_on_close(workspace: Path) -> None:
+    port = free_port()
+    proc = start_collector(workspace, port)
+    client = tinylift.Client(f"http://127.0.0.1:{port}", api_key=KEY, batch_size=300)
+    logged = set()
+    for exp in client.experiments:
+        for u in USERS:
+            v = client.variant(exp, u)
+            if v is not None:
+                logged.add((exp, v, u))
+    client.close()
+    # the collector owns the warehouse: stop it (it loads its spool) before reading
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert client.sent == len(logged) > 0
+    assert client.failed == client.dropped == 0
+    assert logged <= exposures(workspace)
+
+
+def test_exposures_survive_a_collector_restart(workspace: Path) -> None:
+    port = free_port()
+    proc = start_collector(workspace, port)
+    client = tinylift.Client(f"http://127.0.0.1:{port}", api_key=KEY, retries=8)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    exp = client.experiments[0]
+    logged = {(exp, v, u) for u in USERS[:200] if (v := client.variant(exp, u)) is not None}
+    time.sleep(1.0)  # the sender is now retrying against a closed port
+    proc = start_collector(workspace, port)
+    try:
+        assert client.flush(timeout=60)
+        client.close()
+        assert client.sent == len(logged)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert logged <= exposures(workspace)
+
+
+def test_logging_never_blocks_and_counts_what_it_drops(workspace: Path) -> None:
+    port = free_port()
+    proc = start_collector(workspace, port)
+    client = tinylift.Client(
+        f"http://127.0.0.1:{port}", api_key=KEY, max_buffer=10, retries=0, flush_every=60
+    )
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    start = time.perf_counter()
+    for u in USERS:
+        client.log_exposure("exp", "control", u)
+    assert time.perf_counter() - start < 1.0
+    assert client.dropped >= len(USERS) - 10 - 500
+    client.close(timeout=5)
