@@ -19,7 +19,9 @@ character position over all ids at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "bucket_ranges",
     "choose_many",
     "choose_variation",
+    "chooser",
     "equal_weights",
     "fnv1a32",
     "gb_hash",
@@ -58,6 +61,47 @@ def fnv1a32(text: str) -> int:
     return h
 
 
+_SEED_STATE: dict[str, int] = {}
+_LEADING: array[int] | None = None  # FNV state after the decimal digits of n // 10_000
+
+
+def _seed_state(seed: str) -> int:
+    """FNV state after a seed (FNV is a left fold: a common prefix is hashed once)."""
+    h = _SEED_STATE.get(seed)
+    if h is None:
+        if len(_SEED_STATE) > 10_000:
+            _SEED_STATE.clear()
+        h = _SEED_STATE[seed] = fnv1a32(seed)
+    return h
+
+
+def _leading_table() -> array[int]:
+    """States after every possible leading part of a 32-bit number's digits."""
+    global _LEADING
+    if _LEADING is None:
+        lead = np.arange(2**32 // 10_000 + 1, dtype=np.uint64).astype(str)
+        codes, lengths = _codepoints(lead)
+        state = _fnv_codepoints(codes, lengths).astype(np.uint32)
+        _LEADING = array("I", state.tobytes())
+    return _LEADING
+
+
+def _fnv_decimal(n: int) -> int:
+    """``fnv1a32(str(n))`` for 0 <= n < 2**32, via the table for all but 4 digits."""
+    if n < 10_000:
+        return fnv1a32(str(n))
+    lead, rest = divmod(n, 10_000)
+    d3, rest = divmod(rest, 1000)
+    d2, rest = divmod(rest, 100)
+    d1, d0 = divmod(rest, 10)
+    h: int = _leading_table()[lead]
+    # low 32 bits of FNV never depend on higher bits, so one mask at the end
+    h = (
+        ((((((h ^ (48 + d3)) * _PRIME) ^ (48 + d2)) * _PRIME) ^ (48 + d1)) * _PRIME) ^ (48 + d0)
+    ) * _PRIME
+    return h & _MASK
+
+
 def gb_hash(seed: str, value: str, version: int) -> float | None:
     """A unit's position in [0, 1) for a seed; None for an unknown hash version.
 
@@ -65,6 +109,11 @@ def gb_hash(seed: str, value: str, version: int) -> float | None:
     (0.22, 0.0505)
     """
     if version == 2:
+        if value.isascii():
+            h = _seed_state(seed)
+            for b in value.encode():
+                h = (h ^ b) * _PRIME  # masked once below (low bits are exact)
+            return (_fnv_decimal(h & _MASK) % 10000) / 10000
         return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
     if version == 1:
         return (fnv1a32(value + seed) % 1000) / 1000
@@ -96,6 +145,21 @@ def bucket_ranges(
         ranges.append((start, start + coverage * weight))
         start += weight
     return ranges
+
+
+def chooser(ranges: Sequence[tuple[float, float]]) -> Callable[[float], int]:
+    """A fast :func:`choose_variation` for fixed, ordered bucket ranges (binary search).
+
+    >>> chooser(bucket_ranges(2, 0.5))(0.6)
+    1
+    """
+    edges = [edge for pair in ranges for edge in pair]
+
+    def choose(n: float) -> int:
+        i = bisect_right(edges, n)
+        return i // 2 if i % 2 else -1
+
+    return choose
 
 
 def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:

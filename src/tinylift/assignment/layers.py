@@ -12,8 +12,9 @@ holdout → targeting → layer slice → traffic allocation and weights.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from tinylift.assignment.hashing import (
     bucket_ranges,
     choose_many,
-    choose_variation,
+    chooser,
     gb_hash,
     hash_many,
     in_namespace,
@@ -59,10 +60,15 @@ class ExperimentRule:
     forced: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     seed: str | None = None
 
-    @property
+    @cached_property
     def ranges(self) -> list[tuple[float, float]]:
         """Bucket ranges of the variants (GrowthBook's getBucketRanges)."""
         return bucket_ranges(len(self.variants), self.coverage, self.weights)
+
+    @cached_property
+    def choose(self) -> Callable[[float], int]:
+        """Variant index for a hash value (-1: outside every range)."""
+        return chooser(self.ranges)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, as the SDK configuration serves it."""
@@ -207,7 +213,7 @@ class Assigner:
             return None
         n = gb_hash(e.seed or e.key, unit_id, 2)
         assert n is not None
-        i = choose_variation(n, e.ranges)
+        i = e.choose(n)
         return e.variants[i] if i >= 0 else None
 
     def assign(
