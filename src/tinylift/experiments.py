@@ -142,12 +142,16 @@ def sdk_config(path: Path | str, *, today: date | None = None) -> dict[str, Any]
         ConfigError: running experiments overlap in a layer.
     """
     day = today or datetime.now(UTC).date()
+    holdouts = load_holdouts(path)
+    held = {h.key for h in holdouts}  # a holdout's own record is for analysis only
     running = [
         e.rule()
         for e in load_experiments(path).values()
-        if (e.start is None or e.start <= day) and (e.end is None or day <= e.end)
+        if e.key not in held
+        and (e.start is None or e.start <= day)
+        and (e.end is None or day <= e.end)
     ]
-    return Assigner(running, load_holdouts(path)).to_dict()
+    return Assigner(running, holdouts).to_dict()
 
 
 def save_experiments(

@@ -86,6 +86,10 @@ class Client:
 
     # -- assignment ------------------------------------------------------------
 
+    def held_out(self, unit_id: str) -> bool:
+        """Whether the unit is in a holdout: keep shipped changes from it too."""
+        return any(h.holds(unit_id) for h in self._assigner.holdouts)
+
     def variant(
         self,
         experiment: str,

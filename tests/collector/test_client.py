@@ -53,6 +53,9 @@ def test_client_assigns_locally_as_the_served_configuration_says(
         assert client.experiments, "nothing is running today in the demo's calendar"
         assert client.refresh() is False  # unchanged: 304 Not Modified
         reference = Assigner.from_dict(sdk_config(ws))
+        held = [u for u in USERS if client.held_out(u)]
+        if reference.holdouts:
+            assert held == [u for u in USERS if any(h.holds(u) for h in reference.holdouts)]
         for exp in client.experiments:
             got = [client.variant(exp, u, log=False) for u in USERS[:500]]
             assert got == [reference.variant(exp, u) for u in USERS[:500]]

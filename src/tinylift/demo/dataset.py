@@ -140,6 +140,7 @@ def write_definitions(workspace: Path, sim: Simulation) -> None:
     from datetime import timedelta
     from importlib.resources import files
 
+    from tinylift.assignment import Holdout
     from tinylift.experiments import ExperimentConfig, VariantConfig, save_experiments
 
     (workspace / CATALOG_FILE).write_text(
@@ -177,7 +178,8 @@ def write_definitions(workspace: Path, sim: Simulation) -> None:
             end=day0 + timedelta(days=sim.days - 1),
         )
     )
-    save_experiments(workspace / "experiments.yml", configs)
+    # The simulator drew its own holdout; SDKs get the same 5 % share by GrowthBook hashing.
+    save_experiments(workspace / "experiments.yml", configs, [Holdout(HOLDOUT.key, HOLDOUT.share)])
 
 
 @dataclass(frozen=True, slots=True)
