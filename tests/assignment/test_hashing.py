@@ -128,3 +128,28 @@ def test_choose_many_equals_choose_variation(n: int, coverage: float, values: li
     ranges = bucket_ranges(n, coverage)
     expected = [choose_variation(v, ranges) for v in values]
     assert choose_many(values, ranges).tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.text(min_size=1, max_size=20),
+    weights=st.sampled_from([None, (0.5, 0.5), (0.2, 0.8), (0.25, 0.25, 0.5)]),
+    low=st.floats(0.01, 0.9),
+    raise_by=st.floats(0.0, 0.5),
+)
+def test_raising_allocation_never_moves_an_assigned_unit(
+    seed: str, weights: tuple[float, ...] | None, low: float, raise_by: float
+) -> None:
+    n = len(weights) if weights else 2
+    high = min(1.0, low + raise_by)
+    h = hash_many(seed, IDS_10K, 2)
+    before = choose_many(h, bucket_ranges(n, low, weights))
+    after = choose_many(h, bucket_ranges(n, high, weights))
+    enrolled = before >= 0
+    assert (after[enrolled] == before[enrolled]).all()
+    assert (after >= 0).sum() >= enrolled.sum()
+    # and the same ids hash the same way on every call (determinism)
+    np.testing.assert_array_equal(h, hash_many(seed, IDS_10K, 2))
+
+
+IDS_10K = np.char.add("id-", np.arange(10_000).astype(str))
