@@ -60,6 +60,7 @@ class Client:
         self.dropped = 0
         self.sent = 0
         self.failed = 0
+        self.last_error: str | None = None
         self.refresh()
         self._worker = threading.Thread(target=self._run, name="tinylift-exposures", daemon=True)
         self._worker.start()
@@ -158,8 +159,8 @@ class Client:
                     return
                 if 400 <= r.status_code < 500:
                     break  # the data or the key is wrong: retrying will not help
-            except httpx.HTTPError:
-                pass
+            except httpx.HTTPError as exc:  # the collector is unreachable: retry
+                self.last_error = f"{type(exc).__name__}: {exc}"
             if attempt < self._retries:
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)
