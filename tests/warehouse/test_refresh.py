@@ -186,3 +186,36 @@ metrics:
     assert s["x"].s.sum() == 0
     assert s["y"].s.sum() == 0
     assert duck.raw.execute("select count(*) from events").fetchone()[0] > 0  # type: ignore[index]
+
+
+def test_quantile_metrics_match_numpy_and_feed_the_quantile_test(
+    duck: DuckDBEngine, small_company: Company
+) -> None:
+    from tinylift.stats.quantile import quantile_test
+    from tinylift.warehouse.refresh import QUANTILE_DELTA
+
+    cat = parse_catalog(
+        """
+metrics:
+  - {name: rev, type: mean, event: purchase, value: value}
+  - {name: rev_p90, type: quantile, event: purchase, value: value, quantile: 0.9}
+"""
+    )
+    key = "price-discount-10"
+    w = [ExperimentWindow(key, ("control", "treatment"), ("rev", "rev_p90"))]
+    s = refresh(duck, cat, w).experiments[key]
+    assert set(s.metrics) == {"rev"}
+    qs = s.quantiles["rev_p90"]
+    ref = pandas_units(small_company, key)
+    for v, variant in enumerate(("control", "treatment")):
+        x = ref[ref.variant_key == variant].revenue.to_numpy()
+        assert qs.n[v] == len(x)
+        for arr, level in (
+            (qs.lower, 0.9 - QUANTILE_DELTA),
+            (qs.value, 0.9),
+            (qs.upper, 0.9 + QUANTILE_DELTA),
+        ):
+            assert arr[v] == pytest.approx(np.quantile(x, level), rel=1e-9)
+    r = quantile_test(qs).to_dict()
+    assert r["method"] == "quantile"
+    assert np.isfinite(r["p_value"])

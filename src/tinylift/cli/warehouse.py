@@ -16,6 +16,7 @@ from tinylift.errors import NotFound
 from tinylift.experiments import load_experiments
 from tinylift.metrics import load_catalog
 from tinylift.stats import fixed_horizon, srm_test
+from tinylift.stats.quantile import quantile_test
 from tinylift.warehouse.engine import DuckDBEngine
 from tinylift.warehouse.ingest import REASONS
 from tinylift.warehouse.ingest import ingest as ingest_file
@@ -80,6 +81,17 @@ def _summary(key: str, stats: Any, catalog: Any) -> dict[str, Any]:
             continue
         r = fixed_horizon(mo, cuped=mo.has_covariate)
         for row in r.records():
+            res["metrics"].append(
+                {
+                    "metric": name,
+                    "variant": row["variant"],
+                    "rel_effect": row["rel_effect"],
+                    "p_value": row["p_value"],
+                    "flags": row["flags"],
+                }
+            )
+    for name, qs in stats.quantiles.items():
+        for row in quantile_test(qs).records():
             res["metrics"].append(
                 {
                     "metric": name,

@@ -35,6 +35,7 @@ from tinylift.errors import ConfigError
 from tinylift.metrics import Catalog, MeanMetric, Metric, ProportionMetric, RatioMetric, Source
 from tinylift.metrics.model import QuantileMetric
 from tinylift.stats.moments import Kind, Moments
+from tinylift.stats.quantile import QuantileStats
 from tinylift.warehouse.engine import Engine
 
 __all__ = [
@@ -46,6 +47,9 @@ __all__ = [
     "refresh",
 ]
 
+#: Quantile metrics: each arm's quantiles at q - delta and q + delta give the
+#: density estimate behind the standard error (see tinylift.stats.quantile).
+QUANTILE_DELTA: Final = 0.02
 #: Exposure attributes a refresh can break results down by.
 DIMENSIONS: Final = ("country", "platform")
 _FAR_PAST: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,6 +78,7 @@ class ExperimentStats:
     unplanned_variant_units: int
     metrics: dict[str, Moments]
     breakdowns: dict[str, dict[str, dict[str, Moments]]] = field(default_factory=dict)
+    quantiles: dict[str, QuantileStats] = field(default_factory=dict)
     daily: list[tuple[date, dict[str, Moments]]] = field(default_factory=list)
 
 
@@ -99,13 +104,15 @@ class _Plan:
         self.metrics: list[Metric] = [catalog.get(n) for n in dict.fromkeys(names)]
         self.columns: dict[str, list[tuple[str, str]]] = {}  # metric -> [(measure col, transform)]
         self.kinds: dict[str, Kind] = {}
+        self.quantiles: dict[str, tuple[str, float]] = {}  # metric -> (measure, q)
         for m in self.metrics:
             if isinstance(m, QuantileMetric):
-                raise ConfigError(
-                    f"metric {m.name!r}: quantile metrics are not computed by the refresh yet",
-                    parameter="metrics",
-                )
+                w = m.window
+                src = Source(event=m.event, value=m.value, filter=m.filter)
+                self.quantiles[m.name] = (self._measure(src, w.start_days, w.end_days), m.quantile)
+                continue
             self._add(m)
+        self.metrics = [m for m in self.metrics if not isinstance(m, QuantileMetric)]
 
     def _measure(self, src: Source, lo: int, hi: int) -> str:
         key = (src.event, src.value, tuple(sorted(src.filter.items())), lo, hi)
@@ -433,6 +440,14 @@ def refresh(
             **_moment_aggs(table, names)
         )
         breakdowns[d] = {"rows": _group_rows(engine.execute(agg), ["experiment_key", d])}
+    quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    if plan.quantiles:
+        qaggs: dict[str, ir.Value] = {"n": table.count()}
+        for j, (measure, q) in enumerate(plan.quantiles.values()):
+            for tag, level in (("lo", q - QUANTILE_DELTA), ("mid", q), ("hi", q + QUANTILE_DELTA)):
+                qaggs[f"{tag}{j}"] = table[measure].quantile(level)
+        qagg = table.group_by(["experiment_key", "variant_key"]).aggregate(**qaggs)
+        quantile_rows = _group_rows(engine.execute(qagg), ["experiment_key"])
     daily_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     if by_day:
         agg = table.group_by(["experiment_key", "entry_day", "variant_key"]).aggregate(
@@ -464,13 +479,37 @@ def refresh(
                 for d in dimensions
             },
             daily=_cumulative(w, daily_rows, plan, sub) if by_day else [],
+            quantiles=_quantiles(w, quantile_rows.get((w.key,), []), plan),
         )
     return Refresh(stats, sql)
 
 
+def _quantiles(
+    w: ExperimentWindow, rows: list[dict[str, Any]], plan: _Plan
+) -> dict[str, QuantileStats]:
+    by_variant = {r["variant_key"]: r for r in rows}
+    out = {}
+    for j, (name, (_, q)) in enumerate(plan.quantiles.items()):
+        if name not in w.metrics or any(v not in by_variant for v in w.variants):
+            continue
+        pick = [by_variant[v] for v in w.variants]
+        out[name] = QuantileStats.from_arrays(
+            name,
+            w.variants,
+            q=q,
+            delta=QUANTILE_DELTA,
+            n=[r["n"] for r in pick],
+            lower=[r[f"lo{j}"] for r in pick],
+            value=[r[f"mid{j}"] for r in pick],
+            upper=[r[f"hi{j}"] for r in pick],
+        )
+    return out
+
+
 class _SubPlan:
     def __init__(self, plan: _Plan, names: Sequence[str]) -> None:
-        self.names = list(dict.fromkeys(names))
+        moment_names = {m.name for m in plan.metrics}
+        self.names = [n for n in dict.fromkeys(names) if n in moment_names]
 
     def pick(self, moments: dict[str, Moments]) -> dict[str, Moments]:
         return {n: moments[n] for n in self.names}
