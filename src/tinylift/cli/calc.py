@@ -50,6 +50,12 @@ BayesOpt = Annotated[
     bool, typer.Option("--bayesian", help="Chance to win and expected loss (flat prior).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RelativeOpt = Annotated[
+    bool, typer.Option("--relative", help="MDE is relative to the baseline (0.02 = +2 %).")
+]
+PowerOpt = Annotated[float, typer.Option(help="Chance of detecting a true MDE.")]
+VariantsOpt = Annotated[int, typer.Option(help="Arms, control included.")]
+DailyOpt = Annotated[float | None, typer.Option(help="Units entering per day, for the runtime.")]
 
 
 def _parse(option: str, text: str, parts: int, shape: str) -> list[float]:
@@ -232,16 +238,12 @@ def srm(
 def power_proportion(
     baseline: Annotated[float, typer.Option(help="Control conversion rate, e.g. 0.05.")],
     mde: Annotated[float, typer.Option(help="Smallest effect worth detecting.")],
-    relative: Annotated[
-        bool, typer.Option("--relative", help="MDE is relative to the baseline (0.02 = +2 %).")
-    ] = False,
+    relative: RelativeOpt = False,
     alpha: AlphaOpt = 0.05,
-    power: Annotated[float, typer.Option(help="Chance of detecting a true MDE.")] = 0.8,
-    variants: Annotated[int, typer.Option(help="Arms, control included.")] = 2,
+    power: PowerOpt = 0.8,
+    variants: VariantsOpt = 2,
     seq: SeqOpt = False,
-    daily_units: Annotated[
-        float | None, typer.Option(help="Units entering per day, for the runtime.")
-    ] = None,
+    daily_units: DailyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sample size for a conversion-rate test."""
@@ -265,16 +267,12 @@ def power_mean(
     baseline: Annotated[float, typer.Option(help="Control mean.")],
     sd: Annotated[float, typer.Option(help="Per-unit standard deviation.")],
     mde: Annotated[float, typer.Option(help="Smallest effect worth detecting.")],
-    relative: Annotated[
-        bool, typer.Option("--relative", help="MDE is relative to the baseline.")
-    ] = False,
+    relative: RelativeOpt = False,
     alpha: AlphaOpt = 0.05,
-    power: Annotated[float, typer.Option(help="Chance of detecting a true MDE.")] = 0.8,
-    variants: Annotated[int, typer.Option(help="Arms, control included.")] = 2,
+    power: PowerOpt = 0.8,
+    variants: VariantsOpt = 2,
     seq: SeqOpt = False,
-    daily_units: Annotated[
-        float | None, typer.Option(help="Units entering per day, for the runtime.")
-    ] = None,
+    daily_units: DailyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sample size for a test of means."""

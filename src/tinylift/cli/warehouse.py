@@ -76,22 +76,13 @@ def _summary(key: str, stats: Any, catalog: Any) -> dict[str, Any]:
     counts = [stats.units[v] for v in stats.variants]
     if min(counts) > 0:
         res["srm_p_value"] = srm_test(counts).p_value
-    for name, mo in stats.metrics.items():
-        if mo.n.min() < 2:
-            continue
-        r = fixed_horizon(mo, cuped=mo.has_covariate)
-        for row in r.records():
-            res["metrics"].append(
-                {
-                    "metric": name,
-                    "variant": row["variant"],
-                    "rel_effect": row["rel_effect"],
-                    "p_value": row["p_value"],
-                    "flags": row["flags"],
-                }
-            )
-    for name, qs in stats.quantiles.items():
-        for row in quantile_test(qs).records():
+    results = [
+        (name, fixed_horizon(mo, cuped=mo.has_covariate))
+        for name, mo in stats.metrics.items()
+        if mo.n.min() >= 2
+    ] + [(name, quantile_test(qs)) for name, qs in stats.quantiles.items()]
+    for name, result in results:
+        for row in result.records():
             res["metrics"].append(
                 {
                     "metric": name,

@@ -13,12 +13,11 @@ import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from tinylift.collector.spool import Spool
 from tinylift.errors import ConfigError, NotFound
@@ -36,17 +35,10 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     event_id: str = Field(min_length=1, max_length=200)
     unit_id: str = Field(min_length=1, max_length=200)
-    timestamp: datetime
+    timestamp: AwareDatetime  # a time zone is required (e.g. 2026-03-01T10:00:00Z)
     event_name: str = Field(pattern=_NAME)
     value: float | None = Field(default=None, allow_inf_nan=False)
     properties: dict[str, Any] | None = None
-
-    @field_validator("timestamp")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("timestamp needs a time zone (e.g. 2026-03-01T10:00:00Z)")
-        return v
 
 
 class ExposureIn(BaseModel):
@@ -56,16 +48,9 @@ class ExposureIn(BaseModel):
     experiment_key: str = Field(pattern=_NAME)
     variant_key: str = Field(pattern=_NAME)
     unit_id: str = Field(min_length=1, max_length=200)
-    timestamp: datetime
+    timestamp: AwareDatetime  # a time zone is required (e.g. 2026-03-01T10:00:00Z)
     country: str | None = None
     platform: str | None = None
-
-    @field_validator("timestamp")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("timestamp needs a time zone (e.g. 2026-03-01T10:00:00Z)")
-        return v
 
 
 class Rejected(BaseModel):

@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from tinylift.errors import StatsError
-from tinylift.stats.frequentist import _check, _flags, p_value_and_interval
+from tinylift.stats.frequentist import _check, _flags, contrast, p_value_and_interval
+from tinylift.stats.moments import ArmEstimates
 from tinylift.stats.results import Alternative, Comparison
 
 __all__ = ["QuantileStats", "quantile_test"]
@@ -83,22 +84,15 @@ def quantile_test(
 ) -> Comparison:
     """Each treatment's quantile against control's (normal approximation)."""
     _check(alpha, alternative)
-    v, var = stats.value, stats.var
-    c, t = v[:1][None, :], v[1:][None, :]
-    vc, vt = var[:1][None, :], var[1:][None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = t / c - 1
-        rel_var = vt / c**2 + t**2 * vc / c**4
-    values = {
-        "control_value": np.broadcast_to(c, t.shape).copy(),
-        "treatment_value": t,
-        "effect": t - c,
-        "se": np.sqrt(vc + vt),
-        "rel_effect": rel,
-        "rel_se": np.sqrt(rel_var),
-        "n_control": np.broadcast_to(stats.n[:1][None, :], t.shape).copy(),
-        "n_treatment": stats.n[1:][None, :],
-    }
+    arms = ArmEstimates(
+        value=stats.value[None, :],
+        var=stats.var[None, :],
+        n=stats.n[None, :],
+        theta=np.zeros((1, len(stats.variants))),
+        rho2=None,
+    )
+    values = contrast(arms)
+    values.pop("df")  # quantiles use the normal approximation
     p, lo, hi = p_value_and_interval(
         values["effect"], values["se"], alpha=alpha, alternative=alternative
     )
