@@ -1,0 +1,69 @@
+"""The system of record: experiments, snapshots, decisions, anecdotes, learnings.
+
+SQLAlchemy 2 models, Alembic migrations, and repository functions that take a
+session first and everything else by keyword.
+"""
+
+from tinylift.registry.db import REGISTRY_FILE, Registry, registry_url
+from tinylift.registry.experiments import (
+    create_experiment,
+    create_team,
+    get_experiment,
+    get_team,
+    list_experiments,
+    list_teams,
+    start_experiment,
+    stop_experiment,
+)
+from tinylift.registry.records import (
+    add_anecdote,
+    add_learning,
+    add_snapshot,
+    anecdotes_of,
+    decide,
+    decision_of,
+    get_snapshot,
+    latest_snapshot,
+    search_learnings,
+    snapshots_of,
+)
+from tinylift.registry.schemas import (
+    AnecdoteCreate,
+    AnecdotePublic,
+    DecisionPublic,
+    ExperimentCreate,
+    ExperimentPublic,
+    LearningPublic,
+    SnapshotPublic,
+)
+
+__all__ = [
+    "REGISTRY_FILE",
+    "AnecdoteCreate",
+    "AnecdotePublic",
+    "DecisionPublic",
+    "ExperimentCreate",
+    "ExperimentPublic",
+    "LearningPublic",
+    "Registry",
+    "SnapshotPublic",
+    "add_anecdote",
+    "add_learning",
+    "add_snapshot",
+    "anecdotes_of",
+    "create_experiment",
+    "create_team",
+    "decide",
+    "decision_of",
+    "get_experiment",
+    "get_snapshot",
+    "get_team",
+    "latest_snapshot",
+    "list_experiments",
+    "list_teams",
+    "registry_url",
+    "search_learnings",
+    "snapshots_of",
+    "start_experiment",
+    "stop_experiment",
+]
