@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="Most memory the embedded warehouse may use; it spills to disk beyond.",
     )
+    registry_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://host/db); "
+        "unset means the SQLite file registry.db in the workspace.",
+    )
     alpha: float = Field(
         default=0.05, gt=0, lt=1, description="Significance level for effects (two-sided)."
     )
@@ -61,6 +66,13 @@ class Settings(BaseSettings):
     def warehouse_path(self) -> Path:
         """Absolute path of the DuckDB warehouse file."""
         return (self.workspace / self.warehouse_file).resolve()
+
+    @property
+    def registry(self) -> str:
+        """The registry's SQLAlchemy URL."""
+        if self.registry_url:
+            return self.registry_url
+        return f"sqlite:///{(self.workspace / 'registry.db').resolve()}"
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tinylift.cli import calc, collect, demo, metrics, warehouse
+from tinylift.cli import analyze, calc, collect, demo, experiments, metrics, records, warehouse
 from tinylift.errors import TinyliftError
 
 __all__ = ["app", "main"]
@@ -31,6 +31,13 @@ app.add_typer(metrics.app, name="metrics")
 app.command("ingest")(warehouse.ingest)
 app.command("refresh")(warehouse.refresh)
 app.command("collect")(collect.collect)
+app.add_typer(experiments.teams, name="teams")
+app.add_typer(experiments.app, name="experiments")
+app.command("analyze")(analyze.analyze)
+app.command("decide")(analyze.decide)
+app.command("report")(analyze.report)
+app.add_typer(records.anecdote, name="anecdote")
+app.add_typer(records.learnings, name="learnings")
 
 
 @app.callback()

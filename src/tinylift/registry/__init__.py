@@ -4,7 +4,7 @@ SQLAlchemy 2 models, Alembic migrations, and repository functions that take a
 session first and everything else by keyword.
 """
 
-from tinylift.registry.db import REGISTRY_FILE, Registry, registry_url
+from tinylift.registry.db import Registry
 from tinylift.registry.experiments import (
     create_experiment,
     create_team,
@@ -38,7 +38,6 @@ from tinylift.registry.schemas import (
 )
 
 __all__ = [
-    "REGISTRY_FILE",
     "AnecdoteCreate",
     "AnecdotePublic",
     "DecisionPublic",
@@ -61,7 +60,6 @@ __all__ = [
     "latest_snapshot",
     "list_experiments",
     "list_teams",
-    "registry_url",
     "search_learnings",
     "snapshots_of",
     "start_experiment",

@@ -1,7 +1,7 @@
 """Opening the registry: engine, sessions, migrations.
 
-SQLite in the workspace by default; any SQLAlchemy URL otherwise
-(``postgresql+psycopg://user@host/db`` in production). Opening runs the
+SQLite in the workspace by default (``Settings.registry``); any SQLAlchemy
+URL otherwise (``postgresql+psycopg://user@host/db`` in production). Opening runs the
 Alembic migrations up to the newest, so a laptop user never has to.
 """
 
@@ -24,17 +24,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from tinylift.errors import ConfigError, Conflict, TinyliftError
 from tinylift.registry.models import Snapshot
 
-__all__ = ["REGISTRY_FILE", "Registry", "registry_url"]
+__all__ = ["Registry"]
 
-REGISTRY_FILE = "registry.db"
 _MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def registry_url(workspace: Path, url: str | None = None) -> str:
-    """The registry's URL: the one given, or SQLite in the workspace."""
-    if url:
-        return url
-    return f"sqlite:///{(Path(workspace) / REGISTRY_FILE).resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,150 @@
+"""The analysis pipeline: refresh (one scan) -> statistics -> checks -> snapshot.
+
+:func:`analyze` works on plans and an engine, with no registry;
+:func:`analyze_registered` reads the plans from the registry and stores
+each scorecard as an immutable snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from tinylift.analysis.compute import build_scorecard
+from tinylift.analysis.novelty import SLICES, slice_name, with_slices
+from tinylift.analysis.plan import ExperimentPlan, plan_from_registry
+from tinylift.analysis.scorecard import Scorecard
+from tinylift.errors import AnalysisError, ConfigError
+from tinylift.metrics import Catalog
+from tinylift.registry import Registry, add_snapshot, anecdotes_of, get_experiment, list_experiments
+from tinylift.warehouse.engine import Engine
+from tinylift.warehouse.refresh import DIMENSIONS, refresh
+
+__all__ = ["Analysis", "analyze", "analyze_registered"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Scorecards by experiment, the experiments that could not be analysed, and why."""
+
+    scorecards: dict[str, Scorecard]
+    failures: dict[str, str]
+    snapshots: dict[str, int]
+    cutoff: datetime
+
+
+def _tinylift_version() -> str:
+    try:
+        return version("tinylift")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def analyze(
+    engine: Engine,
+    catalog: Catalog,
+    plans: Sequence[ExperimentPlan],
+    *,
+    cutoff: datetime,
+    alpha: float = 0.05,
+    srm_alpha: float = 0.001,
+    dimensions: Sequence[str] = DIMENSIONS,
+    over_time: bool = True,
+) -> Analysis:
+    """Scorecards for every plan, from one refresh with data before ``cutoff``."""
+    if cutoff.tzinfo is None:
+        raise ConfigError("give the data cutoff with a time zone (UTC)", parameter="cutoff")
+    if not plans:
+        raise ConfigError("nothing to analyse: no experiments given", parameter="experiments")
+    extended, _ = with_slices(catalog, plans)
+    windows = []
+    for plan in plans:
+        w = plan.window(cutoff)
+        slices = tuple(
+            slice_name(m.name, part)
+            for m in plan.metrics
+            for part in SLICES
+            if slice_name(m.name, part) in extended.metrics
+        )
+        windows.append(dataclasses.replace(w, metrics=w.metrics + slices))
+    result = refresh(engine, extended, windows, dimensions=dimensions, by_day=over_time)
+    cards, failures = {}, {}
+    for plan in plans:
+        try:
+            cards[plan.key] = build_scorecard(
+                result.experiments[plan.key], plan, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha
+            )
+        except AnalysisError as exc:
+            failures[plan.key] = str(exc)
+    return Analysis(cards, failures, {}, cutoff)
+
+
+def analyze_registered(
+    registry: Registry,
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    keys: Sequence[str] | None = None,
+    cutoff: datetime | None = None,
+    alpha: float = 0.05,
+    srm_alpha: float = 0.001,
+    store: bool = True,
+    on_stage: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Analyse registered experiments (all running ones by default) and store snapshots."""
+    cutoff = cutoff or datetime.now(UTC).replace(microsecond=0)
+    say = on_stage or (lambda _: None)
+    say("reading the registry")
+    with registry.session() as s:
+        if keys:
+            exps = [get_experiment(s, key=k) for k in keys]
+        else:
+            exps = list_experiments(s, status="running")
+        if not exps:
+            raise AnalysisError("no running experiments to analyse (start one, or name one)")
+        drafts = [e.key for e in exps if e.status == "draft"]
+        if drafts:
+            raise AnalysisError(
+                f"experiment {drafts[0]!r} is still a draft: start it before analysing"
+            )
+        plans = [plan_from_registry(e, catalog, anecdotes_of(s, key=e.key)) for e in exps]
+        designs = {
+            e.key: {
+                "variants": e.variants,
+                "metrics": {m.metric: m.role for m in e.metrics},
+                "planned_units": e.planned_units,
+                "planned_days": e.planned_days,
+            }
+            for e in exps
+        }
+    say(f"refreshing {len(plans)} experiments in one scan")
+    analysis = analyze(engine, catalog, plans, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha)
+    if not store:
+        return analysis
+    say("storing snapshots")
+    snapshots: dict[str, int] = {}
+    settings: dict[str, Any] = {
+        "alpha": alpha,
+        "srm_alpha": srm_alpha,
+        "method": "fixed horizon, CUPED where a pre-period is defined",
+        "secondary_correction": "holm",
+        "dimensions": list(DIMENSIONS),
+        "tinylift": _tinylift_version(),
+    }
+    with registry.session() as s:
+        for key, card in analysis.scorecards.items():
+            snap = add_snapshot(
+                s,
+                key=key,
+                data_cutoff=cutoff,
+                catalog_version=catalog.version,
+                settings={**settings, "design": designs[key]},
+                results=card.to_dict(),
+                recommendation=card.recommendation,
+            )
+            snapshots[key] = snap.id
+    return dataclasses.replace(analysis, snapshots=snapshots)

@@ -1,0 +1,84 @@
+"""A scorecard on the terminal: recommendation, metrics grouped by role, checks."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tinylift.analysis import Scorecard
+
+ROLES = (("oec", "OEC"), ("guardrail", "Guardrails"), ("secondary", "Secondary metrics"))
+VERDICT = {"better": "[green]better[/]", "worse": "[red]worse[/]", "flat": "[dim]flat[/]"}
+STATUS = {
+    "ok": "[green]ok[/]",
+    "info": "[dim]info[/]",
+    "warn": "[yellow]warn[/]",
+    "fail": "[red]FAIL[/]",
+}
+REC = {"ship": "green", "don't ship": "red", "keep running": "yellow"}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.2f}%"
+
+
+def render(card: Scorecard, console: Console) -> None:
+    """Print one scorecard."""
+    colour = REC.get(card.recommendation, "white")
+    head = Text.from_markup(
+        f"[bold {colour}]{card.recommendation.upper()}[/]"
+        + (f" [bold]{card.ship_variant}[/]" if card.ship_variant else "")
+    )
+    reasons = Text("\n".join(f"• {r}" for r in card.reasons))
+    units = " · ".join(f"{v} {n:,}" for v, n in card.units.items())
+    console.print(
+        Panel(
+            Group(head, reasons, Text(f"units: {units}", style="dim")),
+            title=f"[bold]{card.experiment}[/] — data up to {card.data_cutoff[:16]}",
+            expand=False,
+        )
+    )
+    multi = len(card.variants) > 2
+    for role, label in ROLES:
+        rows = card.rows_of(role)
+        if not rows:
+            continue
+        table = Table(title=label, title_justify="left", title_style="bold")
+        table.add_column("metric", no_wrap=True)
+        if multi:
+            table.add_column("variant")
+        for col in ("control", "treatment", "lift", "interval", "p", "P(win)", ""):
+            table.add_column(col, justify="right" if col not in ("", "interval") else "left")
+        for r in rows:
+            cells = [r.metric + (" ᶜ" if r.cuped else "")]
+            if multi:
+                cells.append(r.variant)
+            cells += [
+                "–" if r.control_value is None else f"{r.control_value:.4g}",
+                "–" if r.treatment_value is None else f"{r.treatment_value:.4g}",
+                _pct(r.rel_effect),
+                f"{_pct(r.rel_ci_low)} … {_pct(r.rel_ci_high)}",
+                "–" if r.p_value_adjusted is None else f"{r.p_value_adjusted:.3g}",
+                "–" if r.chance_to_win is None else f"{r.chance_to_win:.0%}",
+                VERDICT[r.verdict] + "".join(f" [dim]({f})[/]" for f in r.flags),
+            ]
+            table.add_row(*cells)
+        console.print(table)
+    console.print("[dim]ᶜ CUPED-adjusted · secondary p-values Holm-adjusted[/]")
+    checks = Table(
+        title="Health checks", title_justify="left", title_style="bold", show_header=False
+    )
+    checks.add_column(no_wrap=True)
+    checks.add_column(no_wrap=True)
+    checks.add_column()
+    for c in card.checks:
+        checks.add_row(STATUS[c.status], c.name, c.message)
+    console.print(checks)
+    for v in card.value:
+        console.print(
+            f"[bold]{v['metric']}[/] ({v['variant']}) is worth about "
+            f"{v['annual']:,.0f} a year ({v['annual_low']:,.0f} to {v['annual_high']:,.0f}) "
+            f"at {v['users_per_year']:,.0f} users a year"
+        )
