@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinylift.analysis import AnecdoteNote, ExperimentPlan, MetricRow, Scorecard
-from tinylift.analysis import health
+from tinylift.analysis import AnecdoteNote, ExperimentPlan, MetricRow, Scorecard, health
 from tinylift.analysis.anecdotes import anecdote_check
 from tinylift.analysis.novelty import _slices, novelty_check
 from tinylift.analysis.scorecard import Check, canonical

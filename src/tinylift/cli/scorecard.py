@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -20,8 +21,15 @@ STATUS = {
 REC = {"ship": "green", "don't ship": "red", "keep running": "yellow"}
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:+.2f}%"
+def _pct(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{100 * x:+.{digits}f}%"
+
+
+def _lift(lift: float | None, lo: float | None, hi: float | None) -> str:
+    if lift is None:
+        return "–"
+    inner = "–" if lo is None or hi is None else f"{100 * lo:+.1f} … {100 * hi:+.1f}"
+    return f"{_pct(lift, 1)} [dim]({inner})[/]"
 
 
 def render(card: Scorecard, console: Console) -> None:
@@ -45,12 +53,12 @@ def render(card: Scorecard, console: Console) -> None:
         rows = card.rows_of(role)
         if not rows:
             continue
-        table = Table(title=label, title_justify="left", title_style="bold")
+        table = Table(title=label, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
         table.add_column("metric", no_wrap=True)
         if multi:
-            table.add_column("variant")
-        for col in ("control", "treatment", "lift", "interval", "p", "P(win)", ""):
-            table.add_column(col, justify="right" if col not in ("", "interval") else "left")
+            table.add_column("variant", no_wrap=True)
+        for col in ("control", "treatment", "lift (interval)", "p", "P(win)", ""):
+            table.add_column(col, justify="left" if col == "" else "right", no_wrap=True)
         for r in rows:
             cells = [r.metric + (" ᶜ" if r.cuped else "")]
             if multi:
@@ -58,8 +66,7 @@ def render(card: Scorecard, console: Console) -> None:
             cells += [
                 "–" if r.control_value is None else f"{r.control_value:.4g}",
                 "–" if r.treatment_value is None else f"{r.treatment_value:.4g}",
-                _pct(r.rel_effect),
-                f"{_pct(r.rel_ci_low)} … {_pct(r.rel_ci_high)}",
+                _lift(r.rel_effect, r.rel_ci_low, r.rel_ci_high),
                 "–" if r.p_value_adjusted is None else f"{r.p_value_adjusted:.3g}",
                 "–" if r.chance_to_win is None else f"{r.chance_to_win:.0%}",
                 VERDICT[r.verdict] + "".join(f" [dim]({f})[/]" for f in r.flags),

@@ -149,15 +149,15 @@ def record_company(
                 at=_day(spec.ship_day) + timedelta(days=1),
             )
             counts[outcome] += 1
-            if outcome != "abandon" or card.flagged:
-                add_learning(
-                    s,
-                    text=f"{spec.name}: {outcome}. {card.reasons[0]}."
-                    + "".join(f" {c.message}." for c in card.flagged),
-                    tags=[spec.area, spec.team, outcome],
-                    key=spec.key,
-                    recorded_by=f"{spec.team}-lead",
-                )
+            # one learning per decision: what was tried, what happened, what to watch
+            add_learning(
+                s,
+                text=f"{spec.name}: {outcome}. {card.reasons[0]}."
+                + "".join(f" {c.message}." for c in card.flagged),
+                tags=[spec.area, spec.team, outcome],
+                key=spec.key,
+                recorded_by=f"{spec.team}-lead",
+            )
     flagged = sum(1 for c in analysis.scorecards.values() if c.flagged)
     return RecordSummary(
         experiments=len(sim.specs),

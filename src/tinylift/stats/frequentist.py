@@ -73,18 +73,20 @@ def p_value_and_interval(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, effect / se, np.where(effect == 0, 0.0, np.copysign(np.inf, effect)))
     sf = _sf(np.abs(z), dist_df)
-    if alternative == "two-sided":
-        p = 2 * sf
-        q = _isf(alpha / 2, dist_df)
-        lo, hi = effect - q * se, effect + q * se
-    elif alternative == "greater":
-        p = np.where(z >= 0, sf, 1 - sf)
-        q = _isf(alpha, dist_df)
-        lo, hi = effect - q * se, np.full_like(effect, np.inf)
-    else:
-        p = np.where(z <= 0, sf, 1 - sf)
-        q = _isf(alpha, dist_df)
-        lo, hi = np.full_like(effect, -np.inf), effect + q * se
+    # An infinite effect (control mean of zero) gives NaN bounds; the row's flags say why.
+    with np.errstate(invalid="ignore"):
+        if alternative == "two-sided":
+            p = 2 * sf
+            q = _isf(alpha / 2, dist_df)
+            lo, hi = effect - q * se, effect + q * se
+        elif alternative == "greater":
+            p = np.where(z >= 0, sf, 1 - sf)
+            q = _isf(alpha, dist_df)
+            lo, hi = effect - q * se, np.full_like(effect, np.inf)
+        else:
+            p = np.where(z <= 0, sf, 1 - sf)
+            q = _isf(alpha, dist_df)
+            lo, hi = np.full_like(effect, -np.inf), effect + q * se
     return np.clip(p, 0.0, 1.0), lo, hi
 
 

@@ -124,8 +124,9 @@ def sequential(
         ("effect", "se", "ci_low", "ci_high"),
         ("rel_effect", "rel_se", "rel_ci_low", "rel_ci_high"),
     ):
-        lo = values[name] - mult * values[se_name]
-        hi = values[name] + mult * values[se_name]
+        with np.errstate(invalid="ignore"):  # infinite effects are flagged, not warned about
+            lo = values[name] - mult * values[se_name]
+            hi = values[name] + mult * values[se_name]
         if alternative == "greater":
             hi = np.full_like(hi, np.inf)
         elif alternative == "less":
