@@ -117,12 +117,32 @@ def _empty(role: MetricRole, variant: str, why: str) -> MetricRow:
     )
 
 
-def _safe(test: Callable[..., Comparison], mo: Moments, alpha: float) -> list[dict[str, Any]]:
-    """A test's records (CUPED where possible), or none when a segment's data cannot support it."""
+def _effects(
+    test: Callable[..., Comparison], mo: Moments | None, alpha: float, **keys: Any
+) -> list[dict[str, Any]]:
+    """Compact effect rows of one test (CUPED where possible), tagged with ``keys``.
+
+    Empty when a segment's or day's data cannot support the test (too few
+    units, or a ratio whose denominator is still zero).
+    """
+    if mo is None or mo.n.min() < 2:
+        return []
     try:
-        return test(mo, alpha=alpha, cuped=mo.has_covariate).records()
+        records = test(mo, alpha=alpha, cuped=mo.has_covariate).records()
     except StatsError:
         return []
+    return [
+        {
+            **keys,
+            "variant": rec["variant"],
+            "units": int(rec["n_control"] + rec["n_treatment"]),
+            "rel_effect": rec["rel_effect"],
+            "rel_ci_low": rec["rel_ci_low"],
+            "rel_ci_high": rec["rel_ci_high"],
+            "p_value": rec["p_value"],
+        }
+        for rec in records
+    ]
 
 
 def _adjust_secondary(rows: list[MetricRow], alpha: float) -> list[MetricRow]:
@@ -203,20 +223,7 @@ def _over_time(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> li
     for day, moments in stats.daily:
         for role in plan.metrics:
             mo = moments.get(role.name)
-            if mo is None or mo.n.min() < 2:
-                continue
-            for rec in _safe(sequential, mo, alpha):
-                out.append(
-                    {
-                        "day": day.isoformat(),
-                        "metric": role.name,
-                        "variant": rec["variant"],
-                        "units": int(rec["n_control"] + rec["n_treatment"]),
-                        "rel_effect": rec["rel_effect"],
-                        "rel_ci_low": rec["rel_ci_low"],
-                        "rel_ci_high": rec["rel_ci_high"],
-                    }
-                )
+            out += _effects(sequential, mo, alpha, day=day.isoformat(), metric=role.name)
     return out
 
 
@@ -224,25 +231,18 @@ def _breakdowns(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> l
     out: list[dict[str, Any]] = []
     for dim, segments in stats.breakdowns.items():
         for role in plan.metrics:
-            family = []
-            for seg, moments in sorted(segments.items()):
-                mo = moments.get(role.name)
-                if mo is None or mo.n.min() < 2:
-                    continue
-                for rec in _safe(fixed_horizon, mo, alpha):
-                    family.append(
-                        {
-                            "dimension": dim,
-                            "segment": seg,
-                            "metric": role.name,
-                            "variant": rec["variant"],
-                            "units": int(rec["n_control"] + rec["n_treatment"]),
-                            "rel_effect": rec["rel_effect"],
-                            "rel_ci_low": rec["rel_ci_low"],
-                            "rel_ci_high": rec["rel_ci_high"],
-                            "p_value": rec["p_value"],
-                        }
-                    )
+            family = [
+                row
+                for seg, moments in sorted(segments.items())
+                for row in _effects(
+                    fixed_horizon,
+                    moments.get(role.name),
+                    alpha,
+                    dimension=dim,
+                    segment=seg,
+                    metric=role.name,
+                )
+            ]
             ps = [r["p_value"] if r["p_value"] is not None else 1.0 for r in family]
             for r, p in zip(family, adjust_p_values(ps, "holm") if ps else [], strict=True):
                 r["p_value_adjusted"] = float(p)

@@ -57,15 +57,21 @@ def render(card: Scorecard, console: Console) -> None:
         table.add_column("metric", no_wrap=True)
         if multi:
             table.add_column("variant", no_wrap=True)
-        for col in ("control", "treatment", "lift (interval)", "p", "P(win)", ""):
+        # arm values make way for the effect on a narrow terminal
+        values = console.width >= 110
+        cols = ("control", "treatment") if values else ()
+        for col in (*cols, "lift (interval)", "p", "P(win)", ""):
             table.add_column(col, justify="left" if col == "" else "right", no_wrap=True)
         for r in rows:
             cells = [r.metric + (" ᶜ" if r.cuped else "")]
             if multi:
                 cells.append(r.variant)
+            if values:
+                cells += [
+                    "–" if r.control_value is None else f"{r.control_value:.4g}",
+                    "–" if r.treatment_value is None else f"{r.treatment_value:.4g}",
+                ]
             cells += [
-                "–" if r.control_value is None else f"{r.control_value:.4g}",
-                "–" if r.treatment_value is None else f"{r.treatment_value:.4g}",
                 _lift(r.rel_effect, r.rel_ci_low, r.rel_ci_high),
                 "–" if r.p_value_adjusted is None else f"{r.p_value_adjusted:.3g}",
                 "–" if r.chance_to_win is None else f"{r.chance_to_win:.0%}",

@@ -10,7 +10,7 @@ them).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -35,6 +35,7 @@ __all__ = [
     "SENTIMENTS",
     "STATUSES",
     "Anecdote",
+    "Area",
     "Base",
     "Decision",
     "Experiment",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 #: Where in the business an experiment runs (the portfolio groups by these).
-AREAS: Final = (
+Area = Literal[
     "product page",
     "messaging",
     "pricing",
@@ -57,7 +58,8 @@ AREAS: Final = (
     "support",
     "holdout",
     "other",
-)
+]
+AREAS: Final = get_args(Area)
 #: The lifecycle, in order; see :mod:`tinylift.registry.experiments`.
 STATUSES: Final = ("draft", "running", "stopped", "decided")
 ROLES: Final = ("oec", "secondary", "guardrail")

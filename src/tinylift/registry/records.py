@@ -76,14 +76,16 @@ def add_snapshot(
     return snap
 
 
+def _of(session: Session, model: Any, key: str) -> list[Any]:
+    """Rows of ``model`` that belong to an experiment, oldest first."""
+    exp = get_experiment(session, key=key)
+    query = select(model).where(model.experiment_id == exp.id).order_by(model.id)
+    return list(session.scalars(query))
+
+
 def snapshots_of(session: Session, *, key: str) -> list[Snapshot]:
     """An experiment's snapshots, oldest first."""
-    exp = get_experiment(session, key=key)
-    return list(
-        session.scalars(
-            select(Snapshot).where(Snapshot.experiment_id == exp.id).order_by(Snapshot.id)
-        )
-    )
+    return _of(session, Snapshot, key)
 
 
 def latest_snapshot(session: Session, *, key: str) -> Snapshot:
@@ -193,12 +195,7 @@ def add_anecdote(
 
 def anecdotes_of(session: Session, *, key: str) -> list[Anecdote]:
     """An experiment's anecdotes, oldest first."""
-    exp = get_experiment(session, key=key)
-    return list(
-        session.scalars(
-            select(Anecdote).where(Anecdote.experiment_id == exp.id).order_by(Anecdote.id)
-        )
-    )
+    return _of(session, Anecdote, key)
 
 
 # -- learnings -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tinylift.registry.models import AREAS
+from tinylift.registry.models import Area
 
 __all__ = [
     "AnecdoteCreate",
@@ -27,18 +27,6 @@ __all__ = [
 
 Key = str
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
-Area = Literal[
-    "product page",
-    "messaging",
-    "pricing",
-    "packaging",
-    "onboarding",
-    "merchandising",
-    "support",
-    "holdout",
-    "other",
-]
-assert set(Area.__args__) == set(AREAS)  # type: ignore[attr-defined]
 
 
 class _In(BaseModel):
