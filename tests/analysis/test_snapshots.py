@@ -76,6 +76,10 @@ def test_the_same_cutoff_gives_the_same_snapshot_even_after_new_data(
         week.snapshots[SPEC.key],
     ]
     assert snaps[0].digest == snaps[1].digest == snaps[2].digest
+    # without keys: every running experiment, here the one; --no-store keeps nothing
+    running = analyze_registered(registry, small_engine, catalog, cutoff=CUTOFF, store=False)
+    assert list(running.scorecards) == [SPEC.key]
+    assert running.snapshots == {}
     assert snaps[0].results == snaps[2].results
     assert snaps[3].digest != snaps[0].digest
     assert snaps[0].data_cutoff == CUTOFF

@@ -19,10 +19,12 @@ from tinylift.registry import (
     add_anecdote,
     anecdotes_of,
     create_experiment,
+    create_user,
     decide,
     decision_of,
     get_experiment,
     list_experiments,
+    list_users,
     start_experiment,
     stop_experiment,
 )
@@ -318,3 +320,16 @@ def test_concurrent_anecdotes_are_all_kept(registry: Registry) -> None:
     with registry.session() as s:
         texts = sorted(a.text for a in anecdotes_of(s, key="pdp-video"))
     assert texts == sorted(f"{i}-{j}" for i in range(6) for j in range(20))
+
+
+def test_users_belong_to_teams_and_handles_are_unique(registry: Registry) -> None:
+    with registry.session() as s:
+        create_user(s, handle="ana", name="Ana", team="product")
+        create_user(s, handle="bo", team="sales")
+    with pytest.raises(Conflict, match="user 'ana' already exists"), registry.session() as s:
+        create_user(s, handle="ana")
+    with pytest.raises(NotFound, match="no team 'ops'"), registry.session() as s:
+        create_user(s, handle="cy", team="ops")
+    with registry.session() as s:
+        assert [u.handle for u in list_users(s)] == ["ana", "bo"]
+        assert [u.handle for u in list_users(s, team="product")] == ["ana"]

@@ -8,10 +8,12 @@ from tinylift.registry.db import Registry
 from tinylift.registry.experiments import (
     create_experiment,
     create_team,
+    create_user,
     get_experiment,
     get_team,
     list_experiments,
     list_teams,
+    list_users,
     start_experiment,
     stop_experiment,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "anecdotes_of",
     "create_experiment",
     "create_team",
+    "create_user",
     "decide",
     "decision_of",
     "get_experiment",
@@ -60,6 +63,7 @@ __all__ = [
     "latest_snapshot",
     "list_experiments",
     "list_teams",
+    "list_users",
     "search_learnings",
     "snapshots_of",
     "start_experiment",

@@ -24,16 +24,18 @@ from sqlalchemy.orm import Session
 
 from tinylift.errors import Conflict, DataError, NotFound
 from tinylift.metrics import Catalog
-from tinylift.registry.models import Experiment, ExperimentMetric, Phase, Team, utcnow
+from tinylift.registry.models import Experiment, ExperimentMetric, Phase, Team, User, utcnow
 from tinylift.registry.schemas import ExperimentCreate
 
 __all__ = [
     "create_experiment",
     "create_team",
+    "create_user",
     "get_experiment",
     "get_team",
     "list_experiments",
     "list_teams",
+    "list_users",
     "start_experiment",
     "stop_experiment",
     "validate",
@@ -90,6 +92,24 @@ def get_team(session: Session, *, key: str) -> Team:
 def list_teams(session: Session) -> list[Team]:
     """Every team, by key."""
     return list(session.scalars(select(Team).order_by(Team.key)))
+
+
+def create_user(session: Session, *, handle: str, name: str = "", team: str | None = None) -> User:
+    """Add a person (optionally in a team); a duplicate handle is a Conflict."""
+    if session.scalar(select(User).where(User.handle == handle)) is not None:
+        raise Conflict(f"user {handle!r} already exists")
+    user = User(handle=handle, name=name, team_id=get_team(session, key=team).id if team else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session, *, team: str | None = None) -> list[User]:
+    """People, by handle, optionally of one team."""
+    query = select(User).order_by(User.handle)
+    if team is not None:
+        query = query.where(User.team_id == get_team(session, key=team).id)
+    return list(session.scalars(query))
 
 
 # -- experiments ----------------------------------------------------------------------
