@@ -236,27 +236,32 @@ def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan, dialect: str) -> i
     lo, hi = plan.span
     names = sorted({k[0] for k in plan.measures})
     ev = events.filter(events.event_name.isin(names))
+    # Window boundaries once per entry, not once per (event, entry) pair: the
+    # pair conditions become plain timestamp comparisons.
+    days = sorted({lo, hi} | {k[3] for k in plan.measures} | {k[4] for k in plan.measures})
+    v = valid.mutate(**{_bound(d): valid.entry_ts + ibis.interval(days=d) for d in days})
+    v = v.mutate(span_end=ibis.least(v[_bound(hi)], v.exp_end))
     j = ev.join(
-        valid,
-        [
-            ev.unit_id == valid.unit_id,
-            ev.timestamp >= valid.entry_ts + ibis.interval(days=lo),
-            ev.timestamp < valid.entry_ts + ibis.interval(days=hi),
-            ev.timestamp < valid.exp_end,
-        ],
+        v,
+        [ev.unit_id == v.unit_id, ev.timestamp >= v[_bound(lo)], ev.timestamp < v.span_end],
     )
     aggs = {}
     for (event, value, flt, m_lo, m_hi), col in plan.measures.items():
-        cond = (
-            (j.event_name == ibis.literal(event))
-            & (j.timestamp >= j.entry_ts + ibis.interval(days=m_lo))
-            & (j.timestamp < j.entry_ts + ibis.interval(days=m_hi))
-        )
+        cond = j.event_name == ibis.literal(event)
+        if m_lo != lo:  # the join already keeps events from the span's start on
+            cond &= j.timestamp >= j[_bound(m_lo)]
+        if m_hi != hi:  # ... and before its end
+            cond &= j.timestamp < j[_bound(m_hi)]
         if flt:
             cond &= _filter_condition(j, flt, dialect)
         amount = j.value.fill_null(0.0) if value == "value" else ibis.literal(1.0)
         aggs[col] = ibis.ifelse(cond, amount, 0.0).sum()
     return j.group_by([j.experiment_key, j.unit_id]).aggregate(**aggs)
+
+
+def _bound(days: int) -> str:
+    """Column holding entry time + ``days`` (b_m28 is 28 days before entry)."""
+    return f"b_{'m' if days < 0 else 'p'}{abs(days)}"
 
 
 def _units(valid: ir.Table, per_unit: ir.Table, plan: _Plan) -> ir.Table:

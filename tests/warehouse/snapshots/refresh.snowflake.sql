@@ -1,133 +1,129 @@
-WITH "t7" AS (
+WITH "t6" AS (
   SELECT
-    *
+    "t5"."experiment_key",
+    "t5"."unit_id",
+    MIN("t5"."timestamp") AS "entry_ts",
+    COUNT(DISTINCT "t5"."variant_key") AS "n_variants",
+    MIN("t5"."variant_key") AS "variant_key",
+    MIN_BY("t5"."country", "t5"."timestamp") AS "country",
+    MIN_BY("t5"."platform", "t5"."timestamp") AS "platform",
+    MAX("t5"."exp_end") AS "exp_end"
   FROM (
     SELECT
-      "t5"."experiment_key",
-      "t5"."unit_id",
-      MIN("t5"."timestamp") AS "entry_ts",
-      COUNT(DISTINCT "t5"."variant_key") AS "n_variants",
-      MIN("t5"."variant_key") AS "variant_key",
-      MIN_BY("t5"."country", "t5"."timestamp") AS "country",
-      MIN_BY("t5"."platform", "t5"."timestamp") AS "platform",
-      MAX("t5"."exp_end") AS "exp_end"
+      *
+    FROM (
+      SELECT
+        "t0"."experiment_key",
+        "t0"."variant_key",
+        "t0"."unit_id",
+        "t0"."timestamp",
+        "t0"."country",
+        "t0"."platform",
+        CASE
+          WHEN "t0"."experiment_key" = 'price-discount-10'
+          THEN TIMESTAMP_TZ_FROM_PARTS(2026, 1, 31, 0, 0, 0, 0, 'UTC')
+          WHEN "t0"."experiment_key" = 'msg-email-subject'
+          THEN TIMESTAMP_TZ_FROM_PARTS(2026, 5, 21, 0, 0, 0, 0, 'UTC')
+          ELSE TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
+        END AS "exp_start",
+        CASE
+          WHEN "t0"."experiment_key" = 'price-discount-10'
+          THEN TIMESTAMP_TZ_FROM_PARTS(2026, 3, 14, 0, 0, 0, 0, 'UTC')
+          WHEN "t0"."experiment_key" = 'msg-email-subject'
+          THEN TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
+          ELSE TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
+        END AS "exp_end"
+      FROM "exposures" AS "t0"
+      WHERE
+        "t0"."experiment_key" IN ('price-discount-10', 'msg-email-subject')
+    ) AS "t3"
+    WHERE
+      "t3"."timestamp" >= "t3"."exp_start" AND "t3"."timestamp" < "t3"."exp_end"
+  ) AS "t5"
+  GROUP BY
+    1,
+    2
+)
+SELECT
+  "t16"."experiment_key",
+  "t16"."variant_key",
+  COUNT(*) AS "n",
+  SUM("t16"."x0_0") AS "s0_0",
+  SUM("t16"."x0_1") AS "s0_1",
+  SUM("t16"."x0_0" * "t16"."x0_0") AS "q0_0_0",
+  SUM("t16"."x0_0" * "t16"."x0_1") AS "q0_0_1",
+  SUM("t16"."x0_1" * "t16"."x0_1") AS "q0_1_1",
+  SUM("t16"."x1_0") AS "s1_0",
+  SUM("t16"."x1_1") AS "s1_1",
+  SUM("t16"."x1_0" * "t16"."x1_0") AS "q1_0_0",
+  SUM("t16"."x1_0" * "t16"."x1_1") AS "q1_0_1",
+  SUM("t16"."x1_1" * "t16"."x1_1") AS "q1_1_1",
+  SUM("t16"."x2_0") AS "s2_0",
+  SUM("t16"."x2_1") AS "s2_1",
+  SUM("t16"."x2_0" * "t16"."x2_0") AS "q2_0_0",
+  SUM("t16"."x2_0" * "t16"."x2_1") AS "q2_0_1",
+  SUM("t16"."x2_1" * "t16"."x2_1") AS "q2_1_1",
+  SUM("t16"."x3_0") AS "s3_0",
+  SUM("t16"."x3_0" * "t16"."x3_0") AS "q3_0_0",
+  SUM("t16"."x4_0") AS "s4_0",
+  SUM("t16"."x4_1") AS "s4_1",
+  SUM("t16"."x4_0" * "t16"."x4_0") AS "q4_0_0",
+  SUM("t16"."x4_0" * "t16"."x4_1") AS "q4_0_1",
+  SUM("t16"."x4_1" * "t16"."x4_1") AS "q4_1_1"
+FROM (
+  SELECT
+    "t15"."experiment_key",
+    "t15"."unit_id",
+    "t15"."variant_key",
+    "t15"."country",
+    "t15"."platform",
+    "t15"."entry_day",
+    "t15"."m0",
+    "t15"."m1",
+    "t15"."m2",
+    "t15"."m3",
+    "t15"."m4",
+    "t15"."m5",
+    IFF("t15"."m0" > 0, 1.0, 0.0) AS "x0_0",
+    IFF("t15"."m1" > 0, 1.0, 0.0) AS "x0_1",
+    "t15"."m2" AS "x1_0",
+    "t15"."m3" AS "x1_1",
+    "t15"."m4" AS "x2_0",
+    "t15"."m0" AS "x2_1",
+    "t15"."m5" AS "x3_0",
+    "t15"."m2" AS "x4_0",
+    "t15"."m0" AS "x4_1"
+  FROM (
+    SELECT
+      "t10"."experiment_key",
+      "t10"."unit_id",
+      "t10"."variant_key",
+      "t10"."country",
+      "t10"."platform",
+      TO_DATE("t10"."entry_ts") AS "entry_day",
+      COALESCE("t14"."m0", 0.0) AS "m0",
+      COALESCE("t14"."m1", 0.0) AS "m1",
+      COALESCE("t14"."m2", 0.0) AS "m2",
+      COALESCE("t14"."m3", 0.0) AS "m3",
+      COALESCE("t14"."m4", 0.0) AS "m4",
+      COALESCE("t14"."m5", 0.0) AS "m5"
     FROM (
       SELECT
         *
-      FROM (
-        SELECT
-          "t0"."experiment_key",
-          "t0"."variant_key",
-          "t0"."unit_id",
-          "t0"."timestamp",
-          "t0"."country",
-          "t0"."platform",
-          CASE
-            WHEN "t0"."experiment_key" = 'price-discount-10'
-            THEN TIMESTAMP_TZ_FROM_PARTS(2026, 1, 31, 0, 0, 0, 0, 'UTC')
-            WHEN "t0"."experiment_key" = 'msg-email-subject'
-            THEN TIMESTAMP_TZ_FROM_PARTS(2026, 5, 21, 0, 0, 0, 0, 'UTC')
-            ELSE TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
-          END AS "exp_start",
-          CASE
-            WHEN "t0"."experiment_key" = 'price-discount-10'
-            THEN TIMESTAMP_TZ_FROM_PARTS(2026, 3, 14, 0, 0, 0, 0, 'UTC')
-            WHEN "t0"."experiment_key" = 'msg-email-subject'
-            THEN TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
-            ELSE TIMESTAMP_TZ_FROM_PARTS(2200, 1, 1, 0, 0, 0, 0, 'UTC')
-          END AS "exp_end"
-        FROM "exposures" AS "t0"
-        WHERE
-          "t0"."experiment_key" IN ('price-discount-10', 'msg-email-subject')
-      ) AS "t3"
+      FROM "t6" AS "t7"
       WHERE
-        "t3"."timestamp" >= "t3"."exp_start" AND "t3"."timestamp" < "t3"."exp_end"
-    ) AS "t5"
-    GROUP BY
-      1,
-      2
-  ) AS "t6"
-  WHERE
-    "t6"."n_variants" = 1
-)
-SELECT
-  "t15"."experiment_key",
-  "t15"."variant_key",
-  COUNT(*) AS "n",
-  SUM("t15"."x0_0") AS "s0_0",
-  SUM("t15"."x0_1") AS "s0_1",
-  SUM("t15"."x0_0" * "t15"."x0_0") AS "q0_0_0",
-  SUM("t15"."x0_0" * "t15"."x0_1") AS "q0_0_1",
-  SUM("t15"."x0_1" * "t15"."x0_1") AS "q0_1_1",
-  SUM("t15"."x1_0") AS "s1_0",
-  SUM("t15"."x1_1") AS "s1_1",
-  SUM("t15"."x1_0" * "t15"."x1_0") AS "q1_0_0",
-  SUM("t15"."x1_0" * "t15"."x1_1") AS "q1_0_1",
-  SUM("t15"."x1_1" * "t15"."x1_1") AS "q1_1_1",
-  SUM("t15"."x2_0") AS "s2_0",
-  SUM("t15"."x2_1") AS "s2_1",
-  SUM("t15"."x2_0" * "t15"."x2_0") AS "q2_0_0",
-  SUM("t15"."x2_0" * "t15"."x2_1") AS "q2_0_1",
-  SUM("t15"."x2_1" * "t15"."x2_1") AS "q2_1_1",
-  SUM("t15"."x3_0") AS "s3_0",
-  SUM("t15"."x3_0" * "t15"."x3_0") AS "q3_0_0",
-  SUM("t15"."x4_0") AS "s4_0",
-  SUM("t15"."x4_1") AS "s4_1",
-  SUM("t15"."x4_0" * "t15"."x4_0") AS "q4_0_0",
-  SUM("t15"."x4_0" * "t15"."x4_1") AS "q4_0_1",
-  SUM("t15"."x4_1" * "t15"."x4_1") AS "q4_1_1"
-FROM (
-  SELECT
-    "t14"."experiment_key",
-    "t14"."unit_id",
-    "t14"."variant_key",
-    "t14"."country",
-    "t14"."platform",
-    "t14"."entry_day",
-    "t14"."m0",
-    "t14"."m1",
-    "t14"."m2",
-    "t14"."m3",
-    "t14"."m4",
-    "t14"."m5",
-    IFF("t14"."m0" > 0, 1.0, 0.0) AS "x0_0",
-    IFF("t14"."m1" > 0, 1.0, 0.0) AS "x0_1",
-    "t14"."m2" AS "x1_0",
-    "t14"."m3" AS "x1_1",
-    "t14"."m4" AS "x2_0",
-    "t14"."m0" AS "x2_1",
-    "t14"."m5" AS "x3_0",
-    "t14"."m2" AS "x4_0",
-    "t14"."m0" AS "x4_1"
-  FROM (
-    SELECT
-      "t9"."experiment_key",
-      "t9"."unit_id",
-      "t9"."variant_key",
-      "t9"."country",
-      "t9"."platform",
-      TO_DATE("t9"."entry_ts") AS "entry_day",
-      COALESCE("t13"."m0", 0.0) AS "m0",
-      COALESCE("t13"."m1", 0.0) AS "m1",
-      COALESCE("t13"."m2", 0.0) AS "m2",
-      COALESCE("t13"."m3", 0.0) AS "m3",
-      COALESCE("t13"."m4", 0.0) AS "m4",
-      COALESCE("t13"."m5", 0.0) AS "m5"
-    FROM "t7" AS "t9"
+        "t7"."n_variants" = 1
+    ) AS "t10"
     LEFT OUTER JOIN (
       SELECT
-        "t11"."experiment_key",
-        "t11"."unit_id",
+        "t12"."experiment_key",
+        "t12"."unit_id",
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'purchase'
-            )
-            AND (
-              "t11"."timestamp" >= DATEADD(DAY, '0', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '14', "t11"."entry_ts")
+              "t12"."event_name" = 'purchase'
+            ) AND (
+              "t12"."timestamp" >= "t12"."b_p0"
             ),
             1.0,
             0.0
@@ -136,13 +132,9 @@ FROM (
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'purchase'
-            )
-            AND (
-              "t11"."timestamp" >= DATEADD(DAY, '-28', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '0', "t11"."entry_ts")
+              "t12"."event_name" = 'purchase'
+            ) AND (
+              "t12"."timestamp" < "t12"."b_p0"
             ),
             1.0,
             0.0
@@ -151,43 +143,31 @@ FROM (
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'purchase'
-            )
-            AND (
-              "t11"."timestamp" >= DATEADD(DAY, '0', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '14', "t11"."entry_ts")
+              "t12"."event_name" = 'purchase'
+            ) AND (
+              "t12"."timestamp" >= "t12"."b_p0"
             ),
-            COALESCE("t11"."value", 0.0),
+            COALESCE("t12"."value", 0.0),
             0.0
           )
         ) AS "m2",
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'purchase'
-            )
-            AND (
-              "t11"."timestamp" >= DATEADD(DAY, '-28', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '0', "t11"."entry_ts")
+              "t12"."event_name" = 'purchase'
+            ) AND (
+              "t12"."timestamp" < "t12"."b_p0"
             ),
-            COALESCE("t11"."value", 0.0),
+            COALESCE("t12"."value", 0.0),
             0.0
           )
         ) AS "m3",
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'return'
-            )
-            AND (
-              "t11"."timestamp" >= DATEADD(DAY, '0', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '14', "t11"."entry_ts")
+              "t12"."event_name" = 'return'
+            ) AND (
+              "t12"."timestamp" >= "t12"."b_p0"
             ),
             1.0,
             0.0
@@ -196,20 +176,17 @@ FROM (
         SUM(
           IFF(
             (
-              "t11"."event_name" = 'purchase'
+              "t12"."event_name" = 'purchase'
             )
             AND (
-              "t11"."timestamp" >= DATEADD(DAY, '0', "t11"."entry_ts")
-            )
-            AND (
-              "t11"."timestamp" < DATEADD(DAY, '14', "t11"."entry_ts")
+              "t12"."timestamp" >= "t12"."b_p0"
             )
             AND (
               TRUE AND (
-                JSON_EXTRACT_PATH_TEXT("t11"."properties", 'category') = 'camera'
+                JSON_EXTRACT_PATH_TEXT("t12"."properties", 'category') = 'camera'
               )
             ),
-            COALESCE("t11"."value", 0.0),
+            COALESCE("t12"."value", 0.0),
             0.0
           )
         ) AS "m5"
@@ -221,14 +198,18 @@ FROM (
           "t4"."event_name",
           "t4"."value",
           "t4"."properties",
-          "t10"."experiment_key",
-          "t10"."unit_id" AS "unit_id_right",
-          "t10"."entry_ts",
-          "t10"."n_variants",
-          "t10"."variant_key",
-          "t10"."country",
-          "t10"."platform",
-          "t10"."exp_end"
+          "t11"."experiment_key",
+          "t11"."unit_id" AS "unit_id_right",
+          "t11"."entry_ts",
+          "t11"."n_variants",
+          "t11"."variant_key",
+          "t11"."country",
+          "t11"."platform",
+          "t11"."exp_end",
+          "t11"."b_m28",
+          "t11"."b_p0",
+          "t11"."b_p14",
+          "t11"."span_end"
         FROM (
           SELECT
             *
@@ -236,20 +217,36 @@ FROM (
           WHERE
             "t1"."event_name" IN ('purchase', 'return')
         ) AS "t4"
-        INNER JOIN "t7" AS "t10"
-          ON "t4"."unit_id" = "t10"."unit_id"
-          AND "t4"."timestamp" >= DATEADD(DAY, '-28', "t10"."entry_ts")
-          AND "t4"."timestamp" < DATEADD(DAY, '14', "t10"."entry_ts")
-          AND "t4"."timestamp" < "t10"."exp_end"
-      ) AS "t11"
+        INNER JOIN (
+          SELECT
+            "t7"."experiment_key",
+            "t7"."unit_id",
+            "t7"."entry_ts",
+            "t7"."n_variants",
+            "t7"."variant_key",
+            "t7"."country",
+            "t7"."platform",
+            "t7"."exp_end",
+            DATEADD(DAY, '-28', "t7"."entry_ts") AS "b_m28",
+            DATEADD(DAY, '0', "t7"."entry_ts") AS "b_p0",
+            DATEADD(DAY, '14', "t7"."entry_ts") AS "b_p14",
+            LEAST(DATEADD(DAY, '14', "t7"."entry_ts"), "t7"."exp_end") AS "span_end"
+          FROM "t6" AS "t7"
+          WHERE
+            "t7"."n_variants" = 1
+        ) AS "t11"
+          ON "t4"."unit_id" = "t11"."unit_id"
+          AND "t4"."timestamp" >= "t11"."b_m28"
+          AND "t4"."timestamp" < "t11"."span_end"
+      ) AS "t12"
       GROUP BY
         1,
         2
-    ) AS "t13"
-      ON "t9"."experiment_key" = "t13"."experiment_key"
-      AND "t9"."unit_id" = "t13"."unit_id"
-  ) AS "t14"
-) AS "t15"
+    ) AS "t14"
+      ON "t10"."experiment_key" = "t14"."experiment_key"
+      AND "t10"."unit_id" = "t14"."unit_id"
+  ) AS "t15"
+) AS "t16"
 GROUP BY
   1,
   2
