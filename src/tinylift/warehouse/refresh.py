@@ -174,7 +174,27 @@ def _by_experiment(
     )
 
 
-def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Table:
+#: Per dialect: an aggregate giving the value at the row with the smallest key
+#: (Ibis's generic argmin is an ordered FIRST(), which sorts every group).
+_ARG_MIN: Final = {"duckdb": "arg_min", "pyspark": "min_by"}
+
+
+def _first_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
+    """The value of ``column`` at the smallest ``order`` in each group."""
+    name = _ARG_MIN.get(dialect)
+    if name is None:
+        return column.argmin(order)
+
+    @ibis.udf.agg.builtin(name=name)  # type: ignore[untyped-decorator]
+    def first_by(value: str, key: datetime) -> str:  # type: ignore[empty-body]
+        """The engine's arg-min aggregate."""
+
+    return first_by(column, order)  # type: ignore[no-any-return]
+
+
+def _entries(
+    exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str
+) -> ir.Table:
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
         exp_start=_by_experiment(
@@ -187,10 +207,11 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow]) -> ir.Tab
     x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
     return x.group_by(["experiment_key", "unit_id"]).aggregate(
         entry_ts=x.timestamp.min(),
-        n_variants=x.variant_key.nunique(),
+        # seen in more than one variant (cheaper than counting distinct variants)
+        mixed=x.variant_key.min() != x.variant_key.max(),
         variant_key=x.variant_key.min(),
-        country=x.country.argmin(x.timestamp),
-        platform=x.platform.argmin(x.timestamp),
+        country=_first_by(dialect, x.country, x.timestamp),
+        platform=_first_by(dialect, x.platform, x.timestamp),
         exp_end=x.exp_end.max(),
     )
 
@@ -334,8 +355,8 @@ def _build(
     dialect: str,
     cache: Any = None,
 ) -> tuple[ir.Table, ir.Table, dict[str, list[str]]]:
-    entries = _entries(exposures, experiments)
-    valid = entries.filter(entries.n_variants == 1)
+    entries = _entries(exposures, experiments, dialect)
+    valid = entries.filter(~entries.mixed)
     units = _units(valid, _per_unit(events, valid, plan, dialect), plan)
     if cache is not None:
         units = cache(units)
@@ -434,7 +455,7 @@ def refresh(
     multi = {
         r["experiment_key"]: r["n"]
         for r in engine.execute(
-            entries.filter(entries.n_variants > 1)
+            entries.filter(entries.mixed)
             .group_by("experiment_key")
             .aggregate(n=ibis._.count())
         ).to_pylist()

@@ -3,7 +3,7 @@ WITH `t6` AS (
     `t5`.`experiment_key`,
     `t5`.`unit_id`,
     MIN(`t5`.`timestamp`) AS `entry_ts`,
-    COUNT(DISTINCT `t5`.`variant_key`) AS `n_variants`,
+    MIN(`t5`.`variant_key`) <> MAX(`t5`.`variant_key`) AS `mixed`,
     MIN(`t5`.`variant_key`) AS `variant_key`,
     MIN_BY(`t5`.`country`, `t5`.`timestamp`) AS `country`,
     MIN_BY(`t5`.`platform`, `t5`.`timestamp`) AS `platform`,
@@ -112,7 +112,9 @@ FROM (
         *
       FROM `t6` AS `t7`
       WHERE
-        `t7`.`n_variants` = 1
+        NOT (
+          `t7`.`mixed`
+        )
     ) AS `t10`
     LEFT OUTER JOIN (
       SELECT
@@ -201,7 +203,7 @@ FROM (
           `t11`.`experiment_key`,
           `t11`.`unit_id` AS `unit_id_right`,
           `t11`.`entry_ts`,
-          `t11`.`n_variants`,
+          `t11`.`mixed`,
           `t11`.`variant_key`,
           `t11`.`country`,
           `t11`.`platform`,
@@ -222,7 +224,7 @@ FROM (
             `t7`.`experiment_key`,
             `t7`.`unit_id`,
             `t7`.`entry_ts`,
-            `t7`.`n_variants`,
+            `t7`.`mixed`,
             `t7`.`variant_key`,
             `t7`.`country`,
             `t7`.`platform`,
@@ -233,7 +235,9 @@ FROM (
             LEAST(TIMESTAMP_ADD(`t7`.`entry_ts`, INTERVAL '14' DAY), `t7`.`exp_end`) AS `span_end`
           FROM `t6` AS `t7`
           WHERE
-            `t7`.`n_variants` = 1
+            NOT (
+              `t7`.`mixed`
+            )
         ) AS `t11`
           ON `t4`.`unit_id` = `t11`.`unit_id`
           AND `t4`.`timestamp` >= `t11`.`b_m28`

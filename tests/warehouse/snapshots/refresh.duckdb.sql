@@ -3,10 +3,10 @@ WITH "t6" AS (
     "t5"."experiment_key",
     "t5"."unit_id",
     MIN("t5"."timestamp") AS "entry_ts",
-    COUNT(DISTINCT "t5"."variant_key") AS "n_variants",
+    MIN("t5"."variant_key") <> MAX("t5"."variant_key") AS "mixed",
     MIN("t5"."variant_key") AS "variant_key",
-    FIRST("t5"."country" ORDER BY "t5"."timestamp") AS "country",
-    FIRST("t5"."platform" ORDER BY "t5"."timestamp") AS "platform",
+    ARG_MIN("t5"."country", "t5"."timestamp") AS "country",
+    ARG_MIN("t5"."platform", "t5"."timestamp") AS "platform",
     MAX("t5"."exp_end") AS "exp_end"
   FROM (
     SELECT
@@ -112,7 +112,9 @@ FROM (
         *
       FROM "t6" AS "t7"
       WHERE
-        "t7"."n_variants" = 1
+        NOT (
+          "t7"."mixed"
+        )
     ) AS "t10"
     LEFT OUTER JOIN (
       SELECT
@@ -203,7 +205,7 @@ FROM (
           "t11"."experiment_key",
           "t11"."unit_id" AS "unit_id_right",
           "t11"."entry_ts",
-          "t11"."n_variants",
+          "t11"."mixed",
           "t11"."variant_key",
           "t11"."country",
           "t11"."platform",
@@ -224,7 +226,7 @@ FROM (
             "t7"."experiment_key",
             "t7"."unit_id",
             "t7"."entry_ts",
-            "t7"."n_variants",
+            "t7"."mixed",
             "t7"."variant_key",
             "t7"."country",
             "t7"."platform",
@@ -235,7 +237,9 @@ FROM (
             LEAST("t7"."entry_ts" + INTERVAL '14' DAY, "t7"."exp_end") AS "span_end"
           FROM "t6" AS "t7"
           WHERE
-            "t7"."n_variants" = 1
+            NOT (
+              "t7"."mixed"
+            )
         ) AS "t11"
           ON "t4"."unit_id" = "t11"."unit_id"
           AND "t4"."timestamp" >= "t11"."b_m28"
