@@ -18,9 +18,11 @@ from tinylift.registry import (
     ExperimentPublic,
     create_experiment,
     create_team,
+    decision_of,
     get_experiment,
     list_experiments,
     list_teams,
+    snapshots_of,
     start_experiment,
     stop_experiment,
 )
@@ -95,6 +97,10 @@ def show(
         exp = get_experiment(s, key=key)
         pub = ExperimentPublic.of(exp)
         phases = [(p.number, p.started_at, p.ended_at) for p in exp.phases]
+        snaps = snapshots_of(s, key=key)
+        last = (snaps[-1].recommendation, snaps[-1].data_cutoff, len(snaps)) if snaps else None
+        d = decision_of(s, key=key)
+        decided = (d.outcome, d.variant, d.decided_by, d.rationale) if d else None
     if as_json:
         print(json.dumps(pub.model_dump(mode="json"), indent=2))
         return
@@ -117,6 +123,14 @@ def show(
         table.add_row(label, value)
     for n, start, end in phases:
         table.add_row(f"phase {n}", f"{start:%Y-%m-%d} to {f'{end:%Y-%m-%d}' if end else 'now'}")
+    if last:
+        rec, cutoff, count = last
+        table.add_row("analysis", f"{rec} (data to {cutoff:%Y-%m-%d}; {count} snapshots)")
+    if decided:
+        outcome, variant, by, why = decided
+        table.add_row(
+            "decision", f"[bold]{outcome}[/]{f' {variant}' if variant else ''} by {by}: {why}"
+        )
     out.print(table)
 
 

@@ -192,9 +192,7 @@ def _first_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
     return first_by(column, order)
 
 
-def _entries(
-    exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str
-) -> ir.Table:
+def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str) -> ir.Table:
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
         exp_start=_by_experiment(
@@ -455,9 +453,7 @@ def refresh(
     multi = {
         r["experiment_key"]: r["n"]
         for r in engine.execute(
-            entries.filter(entries.mixed)
-            .group_by("experiment_key")
-            .aggregate(n=ibis._.count())
+            entries.filter(entries.mixed).group_by("experiment_key").aggregate(n=ibis._.count())
         ).to_pylist()
     }
     breakdowns: dict[str, dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]]] = {}
