@@ -95,7 +95,7 @@ def _row(rel: float, *, significant: bool, lower: bool = False) -> MetricRow:
         metric="conversion", role="oec", variant="treatment", kind="proportion",
         lower_is_better=lower, control_value=0.1, treatment_value=0.1 * (1 + rel),
         effect=0.1 * rel, ci_low=None, ci_high=None, rel_effect=rel, rel_ci_low=None,
-        rel_ci_high=None, p_value=0.01 if significant else 0.5, p_value_adjusted=None,
+        rel_ci_high=None, rel_se=None, p_value=0.01 if significant else 0.5, p_value_adjusted=None,
         chance_to_win=None, n_control=1, n_treatment=1, cuped=False, significant=significant,
     )  # fmt: skip
 

@@ -77,6 +77,7 @@ def _rows(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[Me
                     rel_effect=rec["rel_effect"],
                     rel_ci_low=rec["rel_ci_low"],
                     rel_ci_high=rec["rel_ci_high"],
+                    rel_se=rec["rel_se"],
                     p_value=rec["p_value"],
                     p_value_adjusted=rec["p_value"],
                     chance_to_win=None if chance is None else float(chance[0, j]),
@@ -106,6 +107,7 @@ def _empty(role: MetricRole, variant: str, why: str) -> MetricRow:
         rel_effect=None,
         rel_ci_low=None,
         rel_ci_high=None,
+        rel_se=None,
         p_value=None,
         p_value_adjusted=None,
         chance_to_win=None,
@@ -169,11 +171,7 @@ def _decisions(
             if r.variant != v or r.rel_effect is None or r.kind == "quantile":
                 continue
             role = plan.role(r.metric)
-            rel_se = (
-                (r.rel_ci_high - r.rel_ci_low) / (2 * _z(alpha))
-                if r.rel_ci_high is not None and r.rel_ci_low is not None
-                else None
-            )
+            rel_se = r.rel_se
             if rel_se is None or not np.isfinite(rel_se):
                 continue
             evidence.append(
@@ -210,12 +208,6 @@ def _decisions(
         return "don't ship", None, tuple(per[first]["reasons"]), per
     running = next(v for v in treatments if per[v]["recommendation"] == "keep running")
     return "keep running", None, tuple(per[running]["reasons"]), per
-
-
-def _z(alpha: float) -> float:
-    from scipy import stats as sps
-
-    return float(sps.norm.isf(alpha / 2))
 
 
 def _over_time(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[dict[str, Any]]:

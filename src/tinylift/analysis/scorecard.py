@@ -54,6 +54,7 @@ class MetricRow:
     rel_effect: float | None
     rel_ci_low: float | None
     rel_ci_high: float | None
+    rel_se: float | None
     p_value: float | None
     p_value_adjusted: float | None
     chance_to_win: float | None
