@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from scipy import stats as sps
 
 from tinylift.analysis import health
 from tinylift.analysis.anecdotes import anecdote_check
@@ -39,22 +40,29 @@ from tinylift.warehouse.refresh import ExperimentStats
 __all__ = ["build_scorecard"]
 
 
-def _compare(mo: Moments, role: MetricRole, alpha: float) -> tuple[Comparison, Comparison, bool]:
+def _compare(
+    mo: Moments, role: MetricRole, alpha: float, method: str
+) -> tuple[Comparison, Comparison, bool]:
     cuped = mo.has_covariate
-    fixed = fixed_horizon(mo, alpha=alpha, cuped=cuped)
+    test = sequential if method == "sequential" else fixed_horizon
+    result = test(mo, alpha=alpha, cuped=cuped)
     bayes = bayesian(mo, alpha=alpha, cuped=cuped, lower_is_better=role.lower_is_better)
-    return fixed, bayes, cuped
+    return result, bayes, cuped
 
 
-def _rows(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[MetricRow]:
+def _rows(
+    stats: ExperimentStats, plan: ExperimentPlan, alpha: float, method: str
+) -> list[MetricRow]:
     rows: list[MetricRow] = []
     for role in plan.metrics:
         chance: Any = None
+        used = method
         try:
             if role.name in stats.quantiles:
                 res, cuped = quantile_test(stats.quantiles[role.name], alpha=alpha), False
+                used = "quantile"
             elif role.name in stats.metrics and stats.metrics[role.name].n.min() >= 2:
-                res, bayes, cuped = _compare(stats.metrics[role.name], role, alpha)
+                res, bayes, cuped = _compare(stats.metrics[role.name], role, alpha, method)
                 chance = bayes.chance_to_win
             else:
                 continue
@@ -86,6 +94,7 @@ def _rows(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[Me
                     cuped=cuped,
                     significant=rec["p_value"] is not None and rec["p_value"] < alpha,
                     flags=tuple(rec["flags"]),
+                    method=used,
                 )
             )
     return _adjust_secondary(rows, alpha)
@@ -171,7 +180,7 @@ def _decisions(
             if r.variant != v or r.rel_effect is None or r.kind == "quantile":
                 continue
             role = plan.role(r.metric)
-            rel_se = r.rel_se
+            rel_se = _decision_se(r, alpha)
             if rel_se is None or not np.isfinite(rel_se):
                 continue
             evidence.append(
@@ -208,6 +217,21 @@ def _decisions(
         return "don't ship", None, tuple(per[first]["reasons"]), per
     running = next(v for v in treatments if per[v]["recommendation"] == "keep running")
     return "keep running", None, tuple(per[running]["reasons"]), per
+
+
+def _decision_se(row: MetricRow, alpha: float) -> float | None:
+    """The standard error the decision rule should use for a row.
+
+    For always-valid (sequential) rows it is the interval's half-width over
+    the one-sided normal quantile, so the rule's bounds are the confidence
+    sequence's bounds: peeking at a running experiment cannot make it ship
+    more often than planned.
+    """
+    if row.method != "sequential":
+        return row.rel_se
+    if row.rel_ci_low is None or row.rel_ci_high is None:
+        return None
+    return (row.rel_ci_high - row.rel_ci_low) / 2 / float(sps.norm.isf(alpha))
 
 
 def _over_time(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[dict[str, Any]]:
@@ -284,11 +308,13 @@ def build_scorecard(
     """Effects, health checks, novelty, anecdotes, value and the recommendation."""
     if sum(stats.units.values()) == 0:
         raise AnalysisError(f"experiment {plan.key!r} has no exposures before {cutoff:%Y-%m-%d}")
-    rows = _rows(stats, plan, alpha)
-    srm_check, srm = health.sample_ratio(stats, plan, threshold=srm_alpha)
-    novelty, novelty_rows = novelty_check(stats, plan, alpha=alpha)
     progress = health.progress(stats, plan, cutoff=cutoff)
     complete = bool(progress.details.get("reached")) or plan.complete
+    # fixed-horizon tests are valid once, at the planned sample; before it, every
+    # look uses always-valid intervals so that peeking costs nothing
+    rows = _rows(stats, plan, alpha, "fixed" if complete else "sequential")
+    srm_check, srm = health.sample_ratio(stats, plan, threshold=srm_alpha)
+    novelty, novelty_rows = novelty_check(stats, plan, alpha=alpha)
     recommendation, ship_variant, reasons, per = _decisions(rows, plan, srm, alpha, complete)
     anecdote, anecdote_rows = anecdote_check(rows, plan)
     checks: list[Check] = [

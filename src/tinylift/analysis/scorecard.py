@@ -63,6 +63,9 @@ class MetricRow:
     cuped: bool
     significant: bool
     flags: tuple[str, ...] = ()
+    #: ``fixed`` once the planned sample is reached; ``sequential`` (always-valid
+    #: intervals, safe to peek) while it runs; ``quantile`` for quantile metrics.
+    method: str = "fixed"
 
     @property
     def verdict(self) -> str:

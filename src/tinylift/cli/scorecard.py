@@ -80,6 +80,11 @@ def render(card: Scorecard, console: Console) -> None:
             table.add_row(*cells)
         console.print(table)
     console.print("[dim]ᶜ CUPED-adjusted · secondary p-values Holm-adjusted[/]")
+    if any(r.method == "sequential" for r in card.rows):
+        console.print(
+            "[dim]still running: intervals and p-values are always-valid (safe to look "
+            "every day); fixed-horizon tests take over at the planned sample[/]"
+        )
     checks = Table(
         title="Health checks", title_justify="left", title_style="bold", show_header=False
     )
