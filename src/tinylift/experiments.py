@@ -1,7 +1,8 @@
-"""Experiment definitions as a file (``experiments.yml``), until the registry holds them.
+"""Experiment definitions as a file (``experiments.yml``), beside the registry.
 
 The demo writes one; ``tinylift refresh`` reads it to know each experiment's
-variants, dates and metrics.
+variants, dates and metrics, and the SDK configuration combines it with the
+registry's running experiments.
 """
 
 from __future__ import annotations
@@ -136,22 +137,53 @@ def load_holdouts(path: Path | str) -> list[Holdout]:
 
 
 def sdk_config(path: Path | str, *, today: date | None = None) -> dict[str, Any]:
-    """The SDK configuration: experiments running today (or undated), and holdouts.
+    """The SDK configuration: running experiments and holdouts.
+
+    From the workspace's registry (experiments whose status is running), and
+    from ``experiments.yml`` (experiments whose dates include today, or
+    undated) for keys the registry does not hold.
 
     Raises:
+        NotFound: the workspace defines no experiments at all.
         ConfigError: running experiments overlap in a layer.
     """
-    day = today or datetime.now(UTC).date()
-    holdouts = load_holdouts(path)
-    held = {h.key for h in holdouts}  # a holdout's own record is for analysis only
-    running = [
-        e.rule()
-        for e in load_experiments(path).values()
-        if e.key not in held
-        and (e.start is None or e.start <= day)
-        and (e.end is None or day <= e.end)
-    ]
-    return Assigner(running, holdouts).to_dict()
+    p = Path(path)
+    workspace, file = (p, p / EXPERIMENTS_FILE) if p.is_dir() else (p.parent, p)
+    rules: list[ExperimentRule] = []
+    holdouts: dict[str, Holdout] = {}
+    from_registry = _registry_config(workspace)
+    if from_registry is not None:
+        rules += [ExperimentRule.from_dict(r) for r in from_registry["experiments"]]
+        holdouts |= {h["key"]: Holdout.from_dict(h) for h in from_registry["holdouts"]}
+    if file.exists():
+        day = today or datetime.now(UTC).date()
+        file_holdouts = load_holdouts(file)
+        held = {h.key for h in file_holdouts}  # a holdout's own record is for analysis only
+        known = {r.key for r in rules}
+        rules += [
+            e.rule()
+            for e in load_experiments(file).values()
+            if e.key not in held
+            and e.key not in known
+            and (e.start is None or e.start <= day)
+            and (e.end is None or day <= e.end)
+        ]
+        holdouts |= {h.key: h for h in file_holdouts if h.key not in holdouts}
+    elif from_registry is None:
+        raise NotFound(f"{file}: no experiments defined here (create {EXPERIMENTS_FILE})")
+    return Assigner(rules, list(holdouts.values())).to_dict()
+
+
+def _registry_config(workspace: Path) -> dict[str, Any] | None:
+    """The registry's running experiments, when the workspace has a registry."""
+    from tinylift.config import load_settings
+    from tinylift.registry import Registry, registry_sdk_config
+
+    settings = load_settings(workspace)
+    if settings.registry_url is None and not (workspace / "registry.db").exists():
+        return None
+    with Registry(settings.registry) as reg, reg.session() as s:
+        return registry_sdk_config(s)
 
 
 def save_experiments(

@@ -22,19 +22,31 @@ TABLES = {
 }
 
 
+def _columns(reg: Registry, table: str) -> set[str]:
+    return {c["name"] for c in inspect(reg.engine).get_columns(table)}
+
+
 def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) -> None:
     reg = Registry(registry_url, upgrade=False)
     try:
         assert reg.current() is None
         assert not TABLES & set(inspect(reg.engine).get_table_names())
         reg.upgrade()
-        assert reg.current() == reg.head() == "0001"
+        assert reg.current() == reg.head() == "0002"
         assert set(inspect(reg.engine).get_table_names()) >= TABLES
         reg.downgrade()
         assert reg.current() is None
         assert not TABLES & set(inspect(reg.engine).get_table_names())
+        reg.upgrade("0001")  # step by step, and back one step
+        assert "layer_start" not in {
+            c["name"] for c in inspect(reg.engine).get_columns("experiments")
+        }
         reg.upgrade()
+        assert "layer_start" in {c["name"] for c in inspect(reg.engine).get_columns("experiments")}
+        reg.downgrade("0001")
         assert reg.current() == "0001"
+        reg.upgrade()
+        assert reg.current() == "0002"
     finally:
         reg.close()
 

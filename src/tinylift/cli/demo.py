@@ -78,7 +78,8 @@ def demo(
         recorded = _record(settings, sim, lambda stage: status.update(f"Recording: {stage} ..."))
     d = recorded.decisions
     out.print(
-        f"Registry: {recorded.experiments} experiments, {recorded.analysed} analysed and "
+        f"Registry: {recorded.experiments} experiments and the holdout, "
+        f"{recorded.analysed} analysed and "
         f"stored as snapshots; decisions: {d['ship']} ship, {d['iterate']} iterate, "
         f"{d['abandon']} abandon; {recorded.flagged} scorecards flag something to look at."
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tinylift.analysis import Analysis, analyze_registered
-from tinylift.demo.company import TEAMS, WINDOW_DAYS, ExperimentSpec
+from tinylift.demo.company import HOLDOUT, TEAMS, WINDOW_DAYS, ExperimentSpec
 from tinylift.demo.simulate import START, Simulation
 from tinylift.metrics import Catalog
 from tinylift.registry import (
@@ -68,6 +68,8 @@ def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[Exp
                     "team": spec.team,
                     "owner": f"{spec.team}-lead",
                     "layer": spec.layer,
+                    # the slice the simulator assigned from, so SDKs agree with the data
+                    "layer_range": (lo, hi),
                     "variants": [{"key": v.key, "weight": v.weight} for v in spec.variants],
                     "coverage": hi - lo,
                     "oec": oec[0] if oec else None,
@@ -96,6 +98,25 @@ def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[Exp
             if spec.ship_day <= sim.days:
                 stop_experiment(s, key=spec.key, at=_day(spec.ship_day))
                 finished.append(spec)
+        # the long-term holdout runs all year: SDKs keep its units out of everything
+        create_experiment(
+            s,
+            spec={
+                "key": HOLDOUT.key,
+                "name": "Global holdout 2026",
+                "hypothesis": "Everything we ship this year adds up to a measurable lift.",
+                "area": "holdout",
+                "team": "product",
+                "variants": [
+                    {"key": "holdout", "weight": HOLDOUT.share},
+                    {"key": "general", "weight": 1 - HOLDOUT.share},
+                ],
+                "oec": oec[0] if oec else None,
+                "guardrails": guardrails,
+            },
+            catalog=catalog,
+        )
+        start_experiment(s, key=HOLDOUT.key, at=_day(HOLDOUT.start_day))
     return finished
 
 

@@ -38,6 +38,7 @@ from tinylift.registry.schemas import (
     LearningPublic,
     SnapshotPublic,
 )
+from tinylift.registry.slices import registry_sdk_config
 
 __all__ = [
     "AnecdoteCreate",
@@ -64,6 +65,7 @@ __all__ = [
     "list_experiments",
     "list_teams",
     "list_users",
+    "registry_sdk_config",
     "search_learnings",
     "snapshots_of",
     "start_experiment",

@@ -26,6 +26,7 @@ from tinylift.errors import Conflict, DataError, NotFound
 from tinylift.metrics import Catalog
 from tinylift.registry.models import Experiment, ExperimentMetric, Phase, Team, User, utcnow
 from tinylift.registry.schemas import ExperimentCreate
+from tinylift.registry.slices import claim_slice
 
 __all__ = [
     "create_experiment",
@@ -140,6 +141,8 @@ def create_experiment(
         team=team,
         owner=spec.owner,
         layer=spec.layer,
+        layer_start=spec.layer_range[0] if spec.layer_range else None,
+        layer_end=spec.layer_range[1] if spec.layer_range else None,
         variants=[v.model_dump() for v in spec.variants],
         targeting=dict(spec.targeting),
         coverage=spec.coverage,
@@ -195,6 +198,8 @@ def start_experiment(session: Session, *, key: str, at: datetime | None = None) 
     """draft -> running; opens the first phase with the planned coverage and weights."""
     exp = get_experiment(session, key=key, lock=True)
     _transition(exp, "start", ("draft",))
+    if exp.layer is not None:
+        claim_slice(session, exp)
     when = at or utcnow()
     exp.status = "running"
     exp.started_at = when

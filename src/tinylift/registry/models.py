@@ -152,6 +152,10 @@ class Experiment(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     owner: Mapped[str | None] = mapped_column(String(64))
     layer: Mapped[str | None] = mapped_column(String(100))
+    #: The slice [start, end) of the layer this experiment owns: given at
+    #: creation, or allocated when it starts (see registry.sdk).
+    layer_start: Mapped[float | None] = mapped_column(Float)
+    layer_end: Mapped[float | None] = mapped_column(Float)
     #: [{"key": "control", "weight": 0.5}, ...], control first.
     variants: Mapped[list[Any]] = mapped_column()
     targeting: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -50,7 +50,10 @@ class ExperimentCreate(_In):
     team: str = Field(min_length=1, max_length=64)
     owner: str | None = Field(default=None, max_length=64)
     layer: str | None = Field(default=None, max_length=100)
+    #: The slice of the layer to own; left out, one is allocated at start.
+    layer_range: tuple[float, float] | None = None
     variants: list[VariantIn] = Field(min_length=2)
+    #: Share of all users the experiment enrolls (in a layer: of the layer).
     coverage: float = Field(default=1.0, gt=0, le=1)
     targeting: dict[str, list[str]] = Field(default_factory=dict)
     oec: str | None = None
@@ -67,6 +70,21 @@ class ExperimentCreate(_In):
         if dup:
             raise ValueError(f"variant keys must be unique; repeated: {', '.join(dup)}")
         return v
+
+    @model_validator(mode="after")
+    def _slice(self) -> ExperimentCreate:
+        if self.layer_range is None:
+            return self
+        lo, hi = self.layer_range
+        if self.layer is None:
+            raise ValueError("layer_range needs a layer")
+        if not 0 <= lo < hi <= 1:
+            raise ValueError(f"layer_range must satisfy 0 <= start < end <= 1, got {lo}, {hi}")
+        if self.coverage > hi - lo + 1e-12:
+            raise ValueError(
+                f"coverage {self.coverage:g} is more than the slice's {hi - lo:g} of the layer"
+            )
+        return self
 
     @model_validator(mode="after")
     def _metrics_once(self) -> ExperimentCreate:
@@ -98,6 +116,7 @@ class ExperimentPublic(_Out):
     team: str
     owner: str | None
     layer: str | None
+    layer_range: tuple[float, float] | None
     variants: list[dict[str, Any]]
     coverage: float
     targeting: dict[str, Any]
@@ -122,6 +141,7 @@ class ExperimentPublic(_Out):
             team=exp.team.key,
             owner=exp.owner,
             layer=exp.layer,
+            layer_range=None if exp.layer_start is None else (exp.layer_start, exp.layer_end),
             variants=exp.variants,
             coverage=exp.coverage,
             targeting=exp.targeting,
