@@ -56,7 +56,7 @@ def test_create_start_analyze_decide_a_new_experiment(
     code, out, err = run(
         capsys, "experiments", "create", "cli-copy-test", "--team", "marketing",
         "--name", "Copy test", "--area", "messaging", "--guardrails", "return_rate",
-        "--secondary", "revenue", *d,
+        "--secondary", "revenue", "--layer", "copy", "--layer-range", "0.5,1", *d,
     )  # fmt: skip
     assert code == 0, err
     assert "draft" in out
@@ -72,7 +72,10 @@ def test_create_start_analyze_decide_a_new_experiment(
     code, out, _ = run(capsys, "decide", "cli-copy-test", "abandon", "--why", "no traffic", *d)
     assert code == 0
     code, out, _ = run(capsys, "experiments", "show", "cli-copy-test", "--json", *d)
-    assert json.loads(out)["status"] == "decided"
+    shown = json.loads(out)
+    assert shown["status"] == "decided"
+    assert shown["layer_range"] == [0.5, 1.0]
+    assert shown["coverage"] == 0.5
 
 
 def test_analyze_prints_a_scorecard_and_stores_a_snapshot(
@@ -108,6 +111,13 @@ def test_analyze_prints_a_scorecard_and_stores_a_snapshot(
         (["experiments", "create", "x1", "--team", "nobody"], "no team 'nobody'"),
         (["experiments", "create", "x2", "--team", "sales", "--oec", "convrsion"], "convrsion"),
         (["experiments", "list", "--status", "paused"], "--status"),
+        (["experiments", "create", "x3", "--team", "sales", "--weights", "a,b"], "--weights"),
+        (["experiments", "create", "x4", "--team", "sales", "--layer-range", "0.5"], "start,end"),
+        (
+            ["experiments", "create", "x5", "--team", "sales", "--layer", "l",
+             "--layer-range", "0,0.2", "--coverage", "0.5"],
+            "more than the slice",
+        ),
         (
             ["anecdote", "add", "home-carousel", "--text", "t", "--source", "s",
              "--sentiment", "ecstatic"],

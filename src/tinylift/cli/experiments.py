@@ -108,11 +108,14 @@ def show(
     table.add_column(style="bold")
     table.add_column()
     variants = ", ".join(f"{v['key']} ({v['weight']:g})" for v in pub.variants)
+    layer_text = pub.layer or "-"
+    if pub.layer_range:
+        layer_text += f" [{pub.layer_range[0]:g}, {pub.layer_range[1]:g})"
     for label, value in (
         ("status", f"[{STATUS_STYLE[pub.status]}]{pub.status}[/]"),
         ("hypothesis", pub.hypothesis),
         ("team / owner", f"{pub.team} / {pub.owner or '-'}"),
-        ("area / layer", f"{pub.area} / {pub.layer or '-'}"),
+        ("area / layer", f"{pub.area} / {layer_text}"),
         ("variants", variants),
         ("coverage", f"{pub.coverage:.0%}"),
         ("OEC", pub.oec or "(the catalog's)"),
@@ -152,6 +155,14 @@ def create(
     hypothesis: Annotated[str, typer.Option(help="What you expect, and why.")] = "",
     area: Annotated[str, typer.Option(help="product page, messaging, pricing, ...")] = "other",
     layer: Annotated[str | None, typer.Option(help="Layer for mutual exclusion.")] = None,
+    layer_range: Annotated[
+        str | None,
+        typer.Option(help="Slice of the layer, e.g. 0,0.5 (default: allocated at start)."),
+    ] = None,
+    coverage: Annotated[
+        float | None,
+        typer.Option(help="Share of all users to enroll (default: all, or the whole slice)."),
+    ] = None,
     oec: Annotated[str | None, typer.Option(help="OEC (default: the catalog's).")] = None,
     secondary: Annotated[
         str | None, typer.Option(help="Secondary metrics, comma-separated.")
@@ -182,7 +193,15 @@ def create(
         if key is None or team is None:
             raise ConfigError("give the experiment's key and --team, or --file", parameter="key")
         keys = _split(variants)
-        w = [float(x) for x in _split(weights)] if weights else [1.0] * len(keys)
+        try:
+            w = [float(x) for x in _split(weights)] if weights else [1.0] * len(keys)
+            bounds = [float(x) for x in _split(layer_range)] if layer_range else None
+        except ValueError:
+            raise ConfigError(
+                "give numbers separated by commas", parameter="--weights / --layer-range"
+            ) from None
+        if bounds is not None and len(bounds) != 2:
+            raise ConfigError("give the slice as start,end", parameter="--layer-range")
         if len(w) != len(keys):
             raise ConfigError(f"{len(keys)} variants but {len(w)} weights", parameter="--weights")
         spec = {
@@ -192,6 +211,10 @@ def create(
             "hypothesis": hypothesis,
             "area": area,
             "layer": layer,
+            "layer_range": tuple(bounds) if bounds else None,
+            "coverage": coverage
+            if coverage is not None
+            else (bounds[1] - bounds[0] if bounds else 1.0),
             "variants": [{"key": k, "weight": x} for k, x in zip(keys, w, strict=True)],
             "oec": oec,
             "secondary": _split(secondary),
