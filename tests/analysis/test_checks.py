@@ -144,3 +144,26 @@ def test_scorecards_round_trip_through_json_with_canonical_numbers() -> None:
     assert data["over_time"][0]["rel_effect"] is None
     assert Scorecard.from_dict(data).to_dict() == data
     assert canonical(np.float64(1 / 3)) == 0.3333333333
+
+
+def test_snapshots_stored_by_earlier_versions_still_load() -> None:
+    card = Scorecard(
+        experiment="exp",
+        variants=("control", "treatment"),
+        data_cutoff="2026-03-01T00:00:00+00:00",
+        units={"control": 10, "treatment": 11},
+        rows=(_row(0.01, significant=False),),
+        checks=(Check("srm", "ok", "fine"),),
+        recommendation="keep running",
+        ship_variant=None,
+        reasons=(),
+    )
+    old = card.to_dict()
+    for gone in ("rel_se", "method"):  # fields added after the first snapshots
+        del old["rows"][0][gone]
+    old["rows"][0]["retired_field"] = 1  # and one a later version dropped
+    del old["anecdotes"]
+    again = Scorecard.from_dict(old)
+    assert again.rows[0].rel_se is None
+    assert again.rows[0].method == "fixed"
+    assert again.rows[0].rel_effect == card.rows[0].rel_effect

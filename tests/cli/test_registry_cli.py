@@ -170,6 +170,8 @@ def test_report_is_one_self_contained_html_file(
     # one effect plot plus one over-time plot for the OEC and each guardrail
     assert html.count("Plotly.newPlot") == 1 + 1 + 2
     assert "return_rate" in html
+    for section in ("Health checks", "Effect by days since exposure", "Segments", "Anecdotes"):
+        assert f"<h2>{section}</h2>" in html
 
 
 def test_teams(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ cannot change a stored snapshot (see :func:`canonical`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -145,10 +145,17 @@ class Scorecard:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scorecard:
-        """Rebuild from :meth:`to_dict` output."""
-        d = dict(data)
-        d["rows"] = tuple(MetricRow(**{**r, "flags": tuple(r["flags"])}) for r in d["rows"])
-        d["checks"] = tuple(Check(**c) for c in d["checks"])
+        """Rebuild from :meth:`to_dict` output, of this or an earlier version.
+
+        Snapshots are never rewritten, so fields added since a snapshot was
+        stored read as missing (None) and fields since dropped are ignored.
+        """
+        d = _known(cls, data)
+        d["rows"] = tuple(
+            MetricRow(**{**_known(MetricRow, r, fill=True), "flags": tuple(r.get("flags", ()))})
+            for r in data["rows"]
+        )
+        d["checks"] = tuple(Check(**_known(Check, c)) for c in data["checks"])
         for name in ("variants", "reasons", "over_time", "breakdowns", "novelty", "value"):
             d[name] = tuple(d.get(name, ()))
         d["anecdotes"] = tuple(d.get("anecdotes", ()))
@@ -162,3 +169,15 @@ class Scorecard:
 
     def _repr_html_(self) -> str:
         return str(self.to_pandas().to_html())
+
+
+def _known(cls: type, data: dict[str, Any], *, fill: bool = False) -> dict[str, Any]:
+    """The entries of ``data`` that are fields of ``cls``; with ``fill``, missing
+    fields without a default become None."""
+    out = {}
+    for f in fields(cls):
+        if f.name in data:
+            out[f.name] = data[f.name]
+        elif fill and f.default is MISSING and f.default_factory is MISSING:
+            out[f.name] = None
+    return out
