@@ -195,12 +195,11 @@ def _peak_rss_mb() -> float:
     ru_maxrss is carried across fork and exec from the parent (which may have
     generated the data), so read the address space's high-water mark instead.
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+    status = Path("/proc/self/status")
+    if status.exists():  # Linux
+        for line in status.read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except OSError:  # not Linux
-        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
