@@ -167,3 +167,12 @@ def test_snapshots_stored_by_earlier_versions_still_load() -> None:
     assert again.rows[0].rel_se is None
     assert again.rows[0].method == "fixed"
     assert again.rows[0].rel_effect == card.rows[0].rel_effect
+
+
+def test_a_degenerate_pre_period_is_not_a_verdict() -> None:
+    # control never did it before entry: the relative difference is undefined
+    control = np.column_stack([RNG.normal(1, 1, 50), np.zeros(50)])
+    treatment = np.column_stack([RNG.normal(1, 1, 50), np.ones(50)])
+    mo = Moments.from_units("mean", [control, treatment], metric="clicks")
+    check = health.covariate_balance(_stats({"clicks": mo}, units=(50, 50)), threshold=0.001)
+    assert check.status == "info"

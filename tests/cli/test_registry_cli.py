@@ -100,6 +100,15 @@ def test_analyze_prints_a_scorecard_and_stores_a_snapshot(
     assert re.search(r"DON'T SHIP|SHIP|KEEP RUNNING", out)
 
 
+def test_analyze_all_prints_one_line_per_running_experiment(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "analyze", "--all", "--no-store", "--dir", str(ws))
+    assert code == 0
+    assert "global-holdout-2026" in out  # the one experiment running at the end
+    assert "experiments analysed" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -148,7 +148,8 @@ def covariate_balance(stats: ExperimentStats, *, threshold: float) -> Check:
         pre = Moments(mo.kind, mo.n, mo.s[..., p:], mo.ss[..., p:, p:], mo.metrics, mo.variants)
         res = fixed_horizon(pre)
         for row in res.records():
-            if row["p_value"] is not None:
+            # degenerate comparisons (no variance, a control mean of zero) say nothing
+            if row["p_value"] is not None and row["rel_effect"] is not None and not row["flags"]:
                 tests.append((name, row["variant"], row["rel_effect"], row["p_value"]))
     if not tests:
         return Check("covariate_balance", "info", "no pre-period covariates to compare", {})

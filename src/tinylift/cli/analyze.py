@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from tinylift.analysis import Scorecard, analyze_registered
-from tinylift.cli.scorecard import render
+from tinylift.cli.scorecard import render, render_summary
 from tinylift.cli.shared import (
     DEFAULT_DIR,
     DirOpt,
@@ -87,6 +87,9 @@ def analyze(
                 indent=2,
             )
         )
+    elif all_ and not experiments:
+        render_summary(list(result.scorecards.values()), out)
+        out.print("[dim]tinylift analyze KEY shows an experiment's full scorecard[/]")
     else:
         for card in result.scorecards.values():
             render(card, out)

@@ -100,3 +100,20 @@ def render(card: Scorecard, console: Console) -> None:
             f"{v['annual']:,.0f} a year ({v['annual_low']:,.0f} to {v['annual_high']:,.0f}) "
             f"at {v['users_per_year']:,.0f} users a year"
         )
+
+
+def render_summary(cards: list[Scorecard], console: Console) -> None:
+    """One line per experiment: recommendation, OEC lift, what needs a look."""
+    table = Table(title=f"{len(cards)} experiments analysed", box=box.SIMPLE_HEAD)
+    for col in ("experiment", "recommendation", "OEC lift (interval)", "needs a look"):
+        table.add_column(col, no_wrap=col != "needs a look")
+    for card in cards:
+        oec = card.rows_of("oec")
+        lift = _lift(oec[0].rel_effect, oec[0].rel_ci_low, oec[0].rel_ci_high) if oec else "–"
+        colour = REC.get(card.recommendation, "white")
+        rec = f"[{colour}]{card.recommendation}[/]"
+        if card.ship_variant:
+            rec += f" {card.ship_variant}"
+        look = ", ".join(c.name for c in card.flagged) or "[dim]-[/]"
+        table.add_row(card.experiment, rec, lift, look)
+    console.print(table)
