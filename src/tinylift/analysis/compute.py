@@ -276,7 +276,7 @@ def _value(
     per_year = units / max(days, 1.0) * 365.0 / max(plan.traffic_share, 1e-9)
     for r in rows:
         role = plan.role(r.metric)
-        if role.value_per_unit is None or r.effect is None:
+        if role.value_per_unit is None or r.effect is None or not np.isfinite(r.effect):
             continue
         v = role.value_per_unit
         sign = -1.0 if r.lower_is_better else 1.0

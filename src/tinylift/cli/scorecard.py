@@ -95,10 +95,11 @@ def render(card: Scorecard, console: Console) -> None:
         checks.add_row(STATUS[c.status], c.name, c.message)
     console.print(checks)
     for v in card.value:
+        low, high = v.get("annual_low"), v.get("annual_high")
+        interval = f" ({low:,.0f} to {high:,.0f})" if low is not None and high is not None else ""
         console.print(
             f"[bold]{v['metric']}[/] ({v['variant']}) is worth about "
-            f"{v['annual']:,.0f} a year ({v['annual_low']:,.0f} to {v['annual_high']:,.0f}) "
-            f"at {v['users_per_year']:,.0f} users a year"
+            f"{v['annual']:,.0f} a year{interval} at {v['users_per_year']:,.0f} users a year"
         )
 
 
