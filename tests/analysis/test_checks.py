@@ -176,3 +176,22 @@ def test_a_degenerate_pre_period_is_not_a_verdict() -> None:
     mo = Moments.from_units("mean", [control, treatment], metric="clicks")
     check = health.covariate_balance(_stats({"clicks": mo}, units=(50, 50)), threshold=0.001)
     assert check.status == "info"
+
+
+def test_too_few_units_give_no_verdict(catalog: Catalog) -> None:
+    from datetime import UTC, datetime
+
+    from tinylift.analysis.compute import build_scorecard
+
+    plan = ExperimentPlan.build(catalog, key="exp", variants=["control", "treatment"], oec="pages")
+    big_lift = Moments.from_units(
+        "mean", [RNG.normal(1, 0.1, 40), RNG.normal(3, 0.1, 40)], metric="pages"
+    )
+    card = build_scorecard(
+        _stats({"pages": big_lift}, units=(40, 40)),
+        plan,
+        cutoff=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    assert card.row("pages").verdict == "better"  # shown, but not acted on
+    assert card.recommendation == "keep running"
+    assert "too few units" in card.reasons[0]

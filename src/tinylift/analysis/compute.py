@@ -169,11 +169,30 @@ def _adjust_secondary(rows: list[MetricRow], alpha: float) -> list[MetricRow]:
     return out
 
 
+#: Below this many units in an arm the normal approximations behind every
+#: interval are not to be trusted, so the rule gives no verdict either way.
+MIN_UNITS_PER_ARM = 100
+
+
 def _decisions(
-    rows: list[MetricRow], plan: ExperimentPlan, srm: Any, alpha: float, complete: bool
+    rows: list[MetricRow],
+    plan: ExperimentPlan,
+    srm: Any,
+    alpha: float,
+    complete: bool,
+    units: dict[str, int],
 ) -> tuple[str, str | None, tuple[str, ...], dict[str, Any]]:
     treatments = plan.variants[1:]
     per: dict[str, Any] = {}
+    smallest = min(units.get(v, 0) for v in plan.variants)
+    if smallest < MIN_UNITS_PER_ARM:
+        why = (
+            f"too few units to judge: the smallest arm has {smallest:,} "
+            f"(at least {MIN_UNITS_PER_ARM} are needed for trustworthy intervals)"
+        )
+        if complete:
+            return "don't ship", None, (why, "the planned sample is reached"), per
+        return "keep running", None, (why,), per
     for v in treatments:
         evidence = []
         for r in rows:
@@ -315,7 +334,9 @@ def build_scorecard(
     rows = _rows(stats, plan, alpha, "fixed" if complete else "sequential")
     srm_check, srm = health.sample_ratio(stats, plan, threshold=srm_alpha)
     novelty, novelty_rows = novelty_check(stats, plan, alpha=alpha)
-    recommendation, ship_variant, reasons, per = _decisions(rows, plan, srm, alpha, complete)
+    recommendation, ship_variant, reasons, per = _decisions(
+        rows, plan, srm, alpha, complete, stats.units
+    )
     anecdote, anecdote_rows = anecdote_check(rows, plan)
     checks: list[Check] = [
         srm_check,
