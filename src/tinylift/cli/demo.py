@@ -83,6 +83,13 @@ def demo(
         f"stored as snapshots; decisions: {d['ship']} ship, {d['iterate']} iterate, "
         f"{d['abandon']} abandon; {recorded.flagged} scorecards flag something to look at."
     )
+    flagged = [
+        f"{key} ({', '.join(c.name for c in card.flagged)})"
+        for key, card in recorded.analysis.scorecards.items()
+        if card.flagged
+    ]
+    if flagged:
+        out.print("Needs a look: " + "; ".join(flagged))
     out.print(
         f"Next: [bold]tinylift experiments list --dir {dir}[/], "
         f"[bold]tinylift analyze price-discount-10 --dir {dir}[/], "
