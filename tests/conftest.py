@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tinylift.demo.dataset import Company, generate
+from tinylift.warehouse.engine import SparkEngine
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +20,13 @@ def small_company() -> Company:
 def large_company() -> Company:
     """Large enough that true effects are estimated with useful precision."""
     return generate(200_000, seed=2026)
+
+
+@pytest.fixture(scope="session")
+def spark(small_company: Company) -> Iterator[SparkEngine]:
+    """Spark in local mode holding the small company (one session start for the suite)."""
+    engine = SparkEngine(master="local[2]")
+    engine.register("exposures", small_company.exposures)
+    engine.register("events", small_company.events)
+    yield engine
+    engine.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -126,19 +128,24 @@ def test_anecdotes_leaning_against_the_oec_are_flagged(
     assert check.status == status
 
 
-def test_scorecards_round_trip_through_json_with_canonical_numbers() -> None:
-    card = Scorecard(
+def _card(rel: float, **extra: Any) -> Scorecard:
+    """A one-row scorecard, as a snapshot would hold it."""
+    return Scorecard(
         experiment="exp",
         variants=("control", "treatment"),
         data_cutoff="2026-03-01T00:00:00+00:00",
         units={"control": 10, "treatment": 11},
-        rows=(_row(0.0123456789012345, significant=False),),
+        rows=(_row(rel, significant=False),),
         checks=(Check("srm", "ok", "fine", {"p": 0.5}),),
         recommendation="keep running",
         ship_variant=None,
         reasons=("the planned sample is not reached yet",),
-        over_time=({"day": "2026-03-01", "rel_effect": float("nan")},),
+        **extra,
     )
+
+
+def test_scorecards_round_trip_through_json_with_canonical_numbers() -> None:
+    card = _card(0.0123456789012345, over_time=({"day": "2026-03-01", "rel_effect": float("nan")},))
     data = card.to_dict()
     assert data["rows"][0]["rel_effect"] == 0.0123456789
     assert data["over_time"][0]["rel_effect"] is None
@@ -147,17 +154,7 @@ def test_scorecards_round_trip_through_json_with_canonical_numbers() -> None:
 
 
 def test_snapshots_stored_by_earlier_versions_still_load() -> None:
-    card = Scorecard(
-        experiment="exp",
-        variants=("control", "treatment"),
-        data_cutoff="2026-03-01T00:00:00+00:00",
-        units={"control": 10, "treatment": 11},
-        rows=(_row(0.01, significant=False),),
-        checks=(Check("srm", "ok", "fine"),),
-        recommendation="keep running",
-        ship_variant=None,
-        reasons=(),
-    )
+    card = _card(0.01)
     old = card.to_dict()
     for gone in ("rel_se", "method"):  # fields added after the first snapshots
         del old["rows"][0][gone]

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from tinylift.analysis import ExperimentPlan, analyze
 from tinylift.demo.company import experiments
-from tinylift.demo.dataset import Company
 from tinylift.demo.simulate import START
 from tinylift.metrics import Catalog
 from tinylift.warehouse.engine import DuckDBEngine, SparkEngine
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def spark(small_company: Company) -> Iterator[SparkEngine]:
-    engine = SparkEngine(master="local[2]")
-    engine.register("exposures", small_company.exposures)
-    engine.register("events", small_company.events)
-    yield engine
-    engine.close()
 
 
 def test_spark_and_duckdb_give_the_same_scorecards(

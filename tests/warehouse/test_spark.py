@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
-import pytest
 from tests.warehouse.conftest import windows_for
 
 from tinylift.demo.dataset import Company
 from tinylift.metrics import Catalog
 from tinylift.warehouse.engine import DuckDBEngine, SparkEngine
 from tinylift.warehouse.refresh import refresh
-
-
-@pytest.fixture(scope="module")
-def spark(small_company: Company) -> Iterator[SparkEngine]:
-    engine = SparkEngine(master="local[2]")
-    engine.register("exposures", small_company.exposures)
-    engine.register("events", small_company.events)
-    yield engine
-    engine.close()
 
 
 def test_duckdb_and_spark_give_the_same_statistics(
