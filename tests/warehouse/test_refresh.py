@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -219,3 +221,60 @@ metrics:
     r = quantile_test(qs).to_dict()
     assert r["method"] == "quantile"
     assert np.isfinite(r["p_value"])
+
+
+PERCENTILE_METRICS = """
+  - {name: rev_p90cap, type: mean, event: purchase, value: value, cap: {percentile: 0.9}}
+  - {name: rev_q90, type: quantile, event: purchase, value: value, quantile: 0.9}
+"""
+
+
+@pytest.mark.parametrize("percentiles", [False, True], ids=["shares-added", "shares-gathered"])
+def test_a_refresh_in_shares_of_units_equals_one_pass(
+    small_company: Company, demo_catalog: Catalog, percentiles: bool
+) -> None:
+    """Big data is refreshed in shares of units (memory); the statistics must not change.
+
+    Sums are added share by share; percentiles (caps, quantile metrics) need
+    every unit, so then the shares are gathered in one table first.
+    """
+    text = files("tinylift.demo").joinpath("metrics.yml").read_text()
+    catalog = parse_catalog(text + (PERCENTILE_METRICS if percentiles else ""))
+    metrics = tuple(catalog.metrics)
+    assert ("rev_q90" in metrics) == percentiles
+    ex = small_company.exposures.to_pandas()
+    # three units seen in both variants, so the shares must count them too
+    key = "price-discount-10"
+    rows = ex[(ex.experiment_key == key)].drop_duplicates("unit_id").head(3).copy()
+    rows["variant_key"] = np.where(rows.variant_key == "control", "treatment", "control")
+    exposures = pa.Table.from_pandas(pd.concat([ex, rows]), preserve_index=False)
+    windows = [
+        ExperimentWindow(w.key, w.variants, tuple(metrics))
+        for w in windows_for(small_company, demo_catalog)
+    ]
+    results = []
+    for per_part in (10**9, len(ex) // 3 + 1):
+        engine = DuckDBEngine(exposures_per_part=per_part)
+        engine.register("exposures", exposures)
+        engine.register("events", small_company.events)
+        parts = engine.unit_parts(engine.table("exposures"))
+        assert parts == 1 if per_part > len(exposures) else parts > 1
+        results.append(
+            refresh(engine, catalog, windows, dimensions=("country",), by_day=True).experiments
+        )
+        engine.close()
+    one, shares = results
+    assert one[key].multi_variant_units >= 3
+    for k, a in one.items():
+        b = shares[k]
+        assert (a.units, a.multi_variant_units) == (b.units, b.multi_variant_units)
+        for name, mo in a.metrics.items():
+            np.testing.assert_allclose(b.metrics[name].s, mo.s, rtol=1e-9)
+            np.testing.assert_allclose(b.metrics[name].ss, mo.ss, rtol=1e-9)
+        if percentiles:
+            np.testing.assert_allclose(b.quantiles["rev_q90"].value, a.quantiles["rev_q90"].value)
+        assert a.breakdowns["country"].keys() == b.breakdowns["country"].keys()
+        for country, ms in a.breakdowns["country"].items():
+            got = b.breakdowns["country"][country]["revenue"]
+            np.testing.assert_allclose(got.s, ms["revenue"].s)
+        assert [d for d, _ in a.daily] == [d for d, _ in b.daily]

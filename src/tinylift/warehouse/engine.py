@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis.expr.types.relations import CachedTable
 
 from tinylift.errors import WarehouseError
 
@@ -59,6 +61,22 @@ class Engine(ABC):
         """Materialise an intermediate result that several queries read."""
         return expr.cache()
 
+    def release(self, expr: ir.Table) -> None:
+        """Free what :meth:`cache` holds for ``expr`` (nothing for plain expressions)."""
+        if isinstance(expr, CachedTable):
+            expr.release()
+
+    def unit_parts(self, exposures: ir.Table) -> int:
+        """In how many shares of units a refresh should work (1: all at once).
+
+        Engines that spread work over a cluster handle size themselves.
+        """
+        return 1
+
+    def cache_parts(self, parts: list[ir.Table]) -> ir.Table:
+        """Materialise the union of results computed for disjoint shares of units."""
+        return self.cache(parts[0] if len(parts) == 1 else ibis.union(*parts))
+
     def compile(self, expr: ir.Table) -> str:
         """The SQL this engine would run."""
         return str(self.con.compile(expr))
@@ -86,7 +104,9 @@ class DuckDBEngine(Engine):
         connection: duckdb.DuckDBPyConnection | None = None,
         read_only: bool = False,
         memory_limit: str | None = "6GB",
+        exposures_per_part: int = 12_000_000,
     ) -> None:
+        self.exposures_per_part = exposures_per_part
         if connection is None:
             try:
                 connection = duckdb.connect(
@@ -105,9 +125,31 @@ class DuckDBEngine(Engine):
 
     def cache(self, expr: ir.Table) -> ir.Table:
         """A temp table holding the result (cheaper than Ibis's generic cache here)."""
+        return self.cache_parts([expr])
+
+    def unit_parts(self, exposures: ir.Table) -> int:
+        """Shares of about :attr:`exposures_per_part` exposures each.
+
+        One pass over all units needs hash tables for every entry and every
+        (event, entry) pair; past a few million entries they outgrow the
+        memory limit and spill to disk, which costs far more than reading the
+        events once per share.
+        """
+        rows = int(self.con.execute(exposures.count()))
+        return max(1, -(-rows // self.exposures_per_part))
+
+    def release(self, expr: ir.Table) -> None:
+        name = expr.get_name() if isinstance(expr.op(), ops.DatabaseTable) else ""
+        if name.startswith("_tinylift_cache_"):
+            self.raw.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def cache_parts(self, parts: list[ir.Table]) -> ir.Table:
+        """One temp table, filled share by share (one share's work in memory at a time)."""
         self._n_cached = getattr(self, "_n_cached", 0) + 1
         name = f"_tinylift_cache_{self._n_cached}"
-        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.compile(expr)}")
+        self.raw.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.compile(parts[0])}")
+        for part in parts[1:]:
+            self.raw.execute(f"INSERT INTO {name} {self.compile(part)}")
         return self.con.table(name)
 
     def close(self) -> None:

@@ -203,7 +203,7 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: 
         ),
     )
     x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
-    return x.group_by(["experiment_key", "unit_id"]).aggregate(
+    entries = x.group_by(["experiment_key", "unit_id"]).aggregate(
         entry_ts=x.timestamp.min(),
         # seen in more than one variant (cheaper than counting distinct variants)
         mixed=x.variant_key.min() != x.variant_key.max(),
@@ -212,6 +212,13 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: 
         platform=_first_by(dialect, x.platform, x.timestamp),
         exp_end=x.exp_end.max(),
     )
+    # A small integer per experiment: the per-unit aggregation groups by
+    # (xi, unit_id), much cheaper than by two strings.
+    xi = ibis.cases(
+        *[(entries.experiment_key == ibis.literal(w.key), i) for i, w in enumerate(windows)],
+        else_=-1,
+    )
+    return entries.mutate(xi=xi.cast("int16"))
 
 
 #: Per dialect: the function that extracts a JSON property as text, and its path style.
@@ -254,11 +261,28 @@ def _filter_condition(
 def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan, dialect: str) -> ir.Table:
     lo, hi = plan.span
     names = sorted({k[0] for k in plan.measures})
+    filters = sorted({k[2] for k in plan.measures if k[2]})
     ev = events.filter(events.event_name.isin(names))
+    # Everything a measure asks of an event is worked out once per event, not
+    # once per (event, entry) pair: the pairs carry a small code, the value and
+    # one flag per filter instead of the name and the properties text.
+    ev = ev.select(
+        "unit_id",
+        "timestamp",
+        code=ibis.cases(
+            *[(ev.event_name == ibis.literal(n), i) for i, n in enumerate(names)], else_=-1
+        ).cast("int8"),
+        amount=ev.value.fill_null(0.0),
+        **{
+            f"f{i}": _filter_condition(ev, flt, dialect).fill_null(False)
+            for i, flt in enumerate(filters)
+        },
+    )
     # Window boundaries once per entry, not once per (event, entry) pair: the
     # pair conditions become plain timestamp comparisons.
     days = sorted({lo, hi} | {k[3] for k in plan.measures} | {k[4] for k in plan.measures})
-    v = valid.mutate(**{_bound(d): valid.entry_ts + ibis.interval(days=d) for d in days})
+    v = valid.select("xi", "unit_id", "entry_ts", "exp_end")
+    v = v.mutate(**{_bound(d): v.entry_ts + ibis.interval(days=d) for d in days})
     v = v.mutate(span_end=ibis.least(v[_bound(hi)], v.exp_end))
     j = ev.join(
         v,
@@ -266,16 +290,16 @@ def _per_unit(events: ir.Table, valid: ir.Table, plan: _Plan, dialect: str) -> i
     )
     aggs = {}
     for (event, value, flt, m_lo, m_hi), col in plan.measures.items():
-        cond = j.event_name == ibis.literal(event)
+        cond = j.code == ibis.literal(names.index(event), type="int8")
         if m_lo != lo:  # the join already keeps events from the span's start on
             cond &= j.timestamp >= j[_bound(m_lo)]
         if m_hi != hi:  # ... and before its end
             cond &= j.timestamp < j[_bound(m_hi)]
         if flt:
-            cond &= _filter_condition(j, flt, dialect)
-        amount = j.value.fill_null(0.0) if value == "value" else ibis.literal(1.0)
+            cond &= j[f"f{filters.index(flt)}"]
+        amount = j.amount if value == "value" else ibis.literal(1.0)
         aggs[col] = ibis.ifelse(cond, amount, 0.0).sum()
-    return j.group_by([j.experiment_key, j.unit_id]).aggregate(**aggs)
+    return j.group_by([j.xi, j.unit_id]).aggregate(**aggs)
 
 
 def _bound(days: int) -> str:
@@ -283,18 +307,19 @@ def _bound(days: int) -> str:
     return f"b_{'m' if days < 0 else 'p'}{abs(days)}"
 
 
-def _units(valid: ir.Table, per_unit: ir.Table, plan: _Plan) -> ir.Table:
-    u = valid.left_join(
-        per_unit,
-        [valid.experiment_key == per_unit.experiment_key, valid.unit_id == per_unit.unit_id],
+def _units(entries: ir.Table, per_unit: ir.Table, plan: _Plan) -> ir.Table:
+    """One row per entry, multi-variant ones included (flagged, excluded from results)."""
+    u = entries.left_join(
+        per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
     )
     return u.select(
-        valid.experiment_key,
-        valid.unit_id,
-        valid.variant_key,
-        valid.country,
-        valid.platform,
-        entry_day=valid.entry_ts.date(),
+        entries.experiment_key,
+        entries.unit_id,
+        entries.variant_key,
+        entries.country,
+        entries.platform,
+        entries.mixed,
+        entry_day=entries.entry_ts.date(),
         **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
     )
 
@@ -329,7 +354,7 @@ def _caps(units: ir.Table, plan: _Plan) -> ir.Table | None:
         if cap is not None and cap.percentile is not None:
             col = units[plan.columns[m.name][0][0]]
             # the percentile of units that have the metric at all
-            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=col > 0)
+            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=(col > 0) & ~units.mixed)
     if not aggs:
         return None
     return units.group_by("experiment_key").aggregate(**aggs)
@@ -345,24 +370,46 @@ def _moment_aggs(t: ir.Table, names: dict[str, list[str]]) -> dict[str, ir.Value
     return aggs
 
 
-def _build(
+def _by(keys: list[str]) -> list[str]:
+    """Group keys, plus the multi-variant flag: those units form groups of their own
+    (counted, then dropped), cheaper than filtering every aggregate."""
+    return [*keys, "mixed"]
+
+
+def _units_of(
     exposures: ir.Table,
     events: ir.Table,
     plan: _Plan,
     experiments: Sequence[ExperimentWindow],
     dialect: str,
-    cache: Any = None,
-) -> tuple[ir.Table, ir.Table, dict[str, list[str]]]:
+    part: int = 0,
+    parts: int = 1,
+) -> ir.Table:
+    """The per-unit table of one share of the units (all of them when ``parts`` is 1).
+
+    Shares split units by a hash of their id, so each share's hash tables fit
+    in memory; every unit falls in exactly one share.
+    """
+    if parts > 1:
+        exposures = exposures.filter(_unit_part(exposures.unit_id, parts) == part)
+        events = events.filter(_unit_part(events.unit_id, parts) == part)
     entries = _entries(exposures, experiments, dialect)
     valid = entries.filter(~entries.mixed)
-    units = _units(valid, _per_unit(events, valid, plan, dialect), plan)
-    if cache is not None:
-        units = cache(units)
+    return _units(entries, _per_unit(events, valid, plan, dialect), plan)
+
+
+def _finish(units: ir.Table, plan: _Plan) -> tuple[ir.Table, dict[str, list[str]]]:
+    """Every metric's columns (capped, binarised) on the per-unit table, and their names."""
     caps = _caps(units, plan)
     if caps is not None:
         units = units.left_join(caps, "experiment_key")
-    table, names = _metric_columns(units, caps, plan)
-    return entries, table, names
+    return _metric_columns(units, caps, plan)
+
+
+def _unit_part(unit: ir.StringValue, parts: int) -> ir.IntegerValue:
+    """Which of ``parts`` shares a unit falls in (by the engine's hash of its id)."""
+    h = unit.hash()
+    return ((h % parts) + parts) % parts
 
 
 def compile_refresh(
@@ -374,8 +421,8 @@ def compile_refresh(
     plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
     ex = ibis.table(ibis.Schema.from_pyarrow(EXPOSURES_SCHEMA), name="exposures")
     ev = ibis.table(ibis.Schema.from_pyarrow(EVENTS_SCHEMA), name="events")
-    _, table, names = _build(ex, ev, plan, experiments, dialect)
-    query = table.group_by(["experiment_key", "variant_key"]).aggregate(
+    table, names = _finish(_units_of(ex, ev, plan, experiments, dialect), plan)
+    query = table.group_by(_by(["experiment_key", "variant_key"])).aggregate(
         **_moment_aggs(table, names)
     )
     return str(ibis.to_sql(query, dialect=dialect))
@@ -409,10 +456,24 @@ def _moments(
     return out
 
 
-def _group_rows(table: pa.Table, keys: list[str]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+def _add(tables: list[pa.Table], keys: list[str]) -> pa.Table:
+    """Per-share sums added up: the shares hold disjoint units, so sums add."""
+    if len(tables) == 1:
+        return tables[0]
+    both = pa.concat_tables(tables)
+    values = [c for c in both.column_names if c not in keys]
+    added = both.group_by(keys).aggregate([(c, "sum") for c in values])
+    return added.rename_columns([c.removesuffix("_sum") for c in added.column_names])
+
+
+def _group_rows(
+    table: pa.Table, keys: list[str], *, mixed: bool = False
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Rows by key: those of valid units, or (``mixed``) of units seen in several variants."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in table.to_pylist():
-        grouped.setdefault(tuple(row[k] for k in keys), []).append(row)
+        if row["mixed"] == mixed:
+            grouped.setdefault(tuple(row[k] for k in keys), []).append(row)
     return grouped
 
 
@@ -436,46 +497,56 @@ def refresh(
                 parameter="dimensions",
             )
     plan = _Plan(catalog, [n for w in experiments for n in w.metrics])
-    entries, table, names = _build(
-        engine.table(exposures),
-        engine.table(events),
-        plan,
-        experiments,
-        engine.dialect,
-        # the per-unit table is read again only for breakdowns and daily series
-        engine.cache if (dimensions or by_day) else None,
-    )
-    overall = table.group_by(["experiment_key", "variant_key"]).aggregate(
-        **_moment_aggs(table, names)
-    )
-    sql = engine.compile(overall)
-    result = _group_rows(engine.execute(overall), ["experiment_key"])
-    multi = {
-        r["experiment_key"]: r["n"]
-        for r in engine.execute(
-            entries.filter(entries.mixed).group_by("experiment_key").aggregate(n=ibis._.count())
-        ).to_pylist()
-    }
-    breakdowns: dict[str, dict[str, dict[tuple[Any, ...], list[dict[str, Any]]]]] = {}
+    ex, ev = engine.table(exposures), engine.table(events)
+    parts = engine.unit_parts(ex.filter(ex.experiment_key.isin([w.key for w in experiments])))
+
+    def units(part: int) -> ir.Table:
+        return _units_of(ex, ev, plan, experiments, engine.dialect, part, parts)
+
+    queries: dict[str, list[str]] = {"overall": ["experiment_key", "variant_key"]}
     for d in dimensions:
-        agg = table.group_by(["experiment_key", d, "variant_key"]).aggregate(
-            **_moment_aggs(table, names)
-        )
-        breakdowns[d] = {"rows": _group_rows(engine.execute(agg), ["experiment_key", d])}
-    quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    if plan.quantiles:
-        qaggs: dict[str, ir.Value] = {"n": table.count()}
-        for j, (measure, q) in enumerate(plan.quantiles.values()):
-            for tag, level in (("lo", q - QUANTILE_DELTA), ("mid", q), ("hi", q + QUANTILE_DELTA)):
-                qaggs[f"{tag}{j}"] = table[measure].quantile(level)
-        qagg = table.group_by(["experiment_key", "variant_key"]).aggregate(**qaggs)
-        quantile_rows = _group_rows(engine.execute(qagg), ["experiment_key"])
-    daily_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        queries[d] = ["experiment_key", d, "variant_key"]
     if by_day:
-        agg = table.group_by(["experiment_key", "entry_day", "variant_key"]).aggregate(
-            **_moment_aggs(table, names)
-        )
-        daily_rows = _group_rows(engine.execute(agg), ["experiment_key", "entry_day"])
+        queries["daily"] = ["experiment_key", "entry_day", "variant_key"]
+    # the per-unit table is materialised when several queries read it
+    reuse = len(queries) > 1 or bool(plan.quantiles)
+    needs_all_units = bool(plan.quantiles) or any(
+        getattr(getattr(m, "cap", None), "percentile", None) is not None for m in plan.metrics
+    )
+    if needs_all_units and parts > 1:
+        # percentiles need every unit at once: gather the shares in one table
+        shares = [engine.cache_parts([units(i) for i in range(parts)])]
+    else:
+        shares = [engine.cache(units(i)) if reuse else units(i) for i in range(parts)]
+    results: dict[str, list[pa.Table]] = {name: [] for name in queries}
+    quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    sql = ""
+    for share in shares:
+        table, names = _finish(share, plan)
+        for name, keys in queries.items():
+            query = table.group_by(_by(keys)).aggregate(**_moment_aggs(table, names))
+            sql = sql or engine.compile(query)
+            results[name].append(engine.execute(query))
+        if plan.quantiles:
+            qaggs: dict[str, ir.Value] = {"n": table.count()}
+            for j, (measure, q) in enumerate(plan.quantiles.values()):
+                for tag, level in (
+                    ("lo", q - QUANTILE_DELTA),
+                    ("mid", q),
+                    ("hi", q + QUANTILE_DELTA),
+                ):
+                    qaggs[f"{tag}{j}"] = table[measure].quantile(level)
+            qagg = table.group_by(_by(["experiment_key", "variant_key"])).aggregate(**qaggs)
+            quantile_rows = _group_rows(engine.execute(qagg), ["experiment_key"])
+        engine.release(share)
+    merged = {name: _add(tables, _by(queries[name])) for name, tables in results.items()}
+    multi = {
+        key[0]: sum(r["n"] for r in rows)
+        for key, rows in _group_rows(merged["overall"], ["experiment_key"], mixed=True).items()
+    }
+    result = _group_rows(merged["overall"], ["experiment_key"])
+    breakdowns = {d: {"rows": _group_rows(merged[d], ["experiment_key", d])} for d in dimensions}
+    daily_rows = _group_rows(merged["daily"], ["experiment_key", "entry_day"]) if by_day else {}
 
     stats: dict[str, ExperimentStats] = {}
     for w in experiments:
