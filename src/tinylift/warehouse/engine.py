@@ -104,7 +104,7 @@ class DuckDBEngine(Engine):
         connection: duckdb.DuckDBPyConnection | None = None,
         read_only: bool = False,
         memory_limit: str | None = "6GB",
-        exposures_per_part: int = 12_000_000,
+        exposures_per_part: int = 25_000_000,
     ) -> None:
         self.exposures_per_part = exposures_per_part
         if connection is None:
