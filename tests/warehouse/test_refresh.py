@@ -278,3 +278,10 @@ def test_a_refresh_in_shares_of_units_equals_one_pass(
             got = b.breakdowns["country"][country]["revenue"]
             np.testing.assert_allclose(got.s, ms["revenue"].s)
         assert [d for d, _ in a.daily] == [d for d, _ in b.daily]
+
+
+def test_a_share_size_below_one_is_refused_by_name() -> None:
+    from tinylift.errors import WarehouseError
+
+    with pytest.raises(WarehouseError, match="exposures_per_part must be a positive"):
+        DuckDBEngine(exposures_per_part=0)

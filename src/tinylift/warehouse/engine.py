@@ -106,6 +106,11 @@ class DuckDBEngine(Engine):
         memory_limit: str | None = "6GB",
         exposures_per_part: int = 25_000_000,
     ) -> None:
+        if exposures_per_part < 1:
+            raise WarehouseError(
+                f"exposures_per_part must be a positive number of exposures, "
+                f"not {exposures_per_part}"
+            )
         self.exposures_per_part = exposures_per_part
         if connection is None:
             try:
