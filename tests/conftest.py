@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,13 @@ def spark(small_company: Company) -> Iterator[SparkEngine]:
     engine.register("events", small_company.events)
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo workspace built by the real command, once (copy it before changing it)."""
+    from tinylift.cli.main import main
+
+    path = tmp_path_factory.mktemp("demo") / "ws"
+    assert main(["demo", "--dir", str(path), "--users", "4000", "--seed", "5", "--no-serve"]) == 0
+    return path

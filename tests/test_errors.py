@@ -6,8 +6,27 @@ from tinylift import errors
 
 
 def test_every_error_descends_from_the_root() -> None:
-    for name in errors.__all__:
-        assert issubclass(getattr(errors, name), errors.TinyliftError)
+    classes = [getattr(errors, n) for n in errors.__all__ if isinstance(getattr(errors, n), type)]
+    assert len(classes) == 8
+    for cls in classes:
+        assert issubclass(cls, errors.TinyliftError)
+
+
+def test_validation_errors_become_one_error_naming_the_field() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Row(BaseModel):
+        unit_id: str
+        value: float
+
+    with pytest.raises(ValidationError) as caught:
+        Row.model_validate({"unit_id": "u1", "value": "many"})
+    err = errors.validation_error(caught.value, where="rows.csv, row 3", data=True)
+    assert isinstance(err, errors.DataError)
+    assert str(err).startswith("rows.csv, row 3, field 'value': ")
+    config = errors.validation_error(caught.value)
+    assert isinstance(config, errors.ConfigError)
+    assert str(config).startswith("field 'value': ")
 
 
 @pytest.mark.parametrize(

@@ -61,11 +61,32 @@ class Settings(BaseSettings):
     power: float = Field(
         default=0.8, gt=0, lt=1, description="Target power used when planning sample sizes."
     )
+    collector_keys: str | None = Field(
+        default=None,
+        description="API keys the collector accepts, comma-separated (better: set "
+        "TINYLIFT_COLLECTOR_KEYS, or collector_keys_file, than write them into tinylift.yml).",
+    )
+    collector_keys_file: str | None = Field(
+        default=None,
+        description="A file holding the collector's API keys, one per line (relative to the "
+        "workspace).",
+    )
+    host: str = Field(
+        default="127.0.0.1", description="Address the server (collect, serve) listens on."
+    )
+    port: int = Field(
+        default=8100, ge=1, le=65535, description="Port the server (collect, serve) listens on."
+    )
 
     @property
     def warehouse_path(self) -> Path:
         """Absolute path of the DuckDB warehouse file."""
         return (self.workspace / self.warehouse_file).resolve()
+
+    @property
+    def registry_is_file(self) -> bool:
+        """The registry is the workspace's own SQLite file."""
+        return self.registry_url is None
 
     @property
     def registry(self) -> str:
@@ -78,7 +99,7 @@ class Settings(BaseSettings):
 def describe_settings() -> list[tuple[str, str, str]]:
     """(name, default, help) for every setting, for docs and ``--help``."""
     return [
-        (name, repr(field.default), field.description or "")
+        (name, "unset" if field.default is None else str(field.default), field.description or "")
         for name, field in Settings.model_fields.items()
     ]
 

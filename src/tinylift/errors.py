@@ -17,9 +17,13 @@ The tree::
     └── AnalysisError                  an analysis cannot be computed
 
 Each class carries ``http_status``, which the web app maps to a response.
+Validation errors (Pydantic's) become one of these through
+:func:`validation_error`, the one place that reads them.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "AnalysisError",
@@ -30,6 +34,8 @@ __all__ = [
     "StatsError",
     "TinyliftError",
     "WarehouseError",
+    "describe_validation",
+    "validation_error",
 ]
 
 
@@ -126,3 +132,38 @@ class AnalysisError(TinyliftError):
     """An analysis cannot be computed from the data at hand."""
 
     http_status = 422
+
+
+def describe_validation(exc: Any, *, drop: tuple[str, ...] = ()) -> tuple[str | None, str]:
+    """The field path and the message of a Pydantic ``ValidationError``'s first problem.
+
+    ``drop`` names leading path parts that are no field of the user's (the tag
+    of a tagged union, such as a metric's ``type``).
+    """
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    if loc and loc[0] in drop:
+        loc = loc[1:]
+    if loc and loc[-1] == "[key]":  # a bad mapping key: name the mapping
+        loc = loc[:-2]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return (".".join(loc) or None), message
+
+
+def validation_error(
+    exc: Any,
+    *,
+    where: str | None = None,
+    data: bool = False,
+    drop: tuple[str, ...] = (),
+) -> ConfigError | DataError:
+    """One error, naming where and which field, from a Pydantic ``ValidationError``.
+
+    ``where`` says what was being read (a file, an experiment, a request);
+    ``data`` makes it a :class:`DataError` (bad input data) instead of a
+    :class:`ConfigError` (bad settings, parameters or definitions).
+    """
+    field, message = describe_validation(exc, drop=drop)
+    parts = [p for p in (where, f"field {field!r}" if field else None) if p]
+    text = f"{', '.join(parts)}: {message}" if parts else message
+    return DataError(text) if data else ConfigError(text)

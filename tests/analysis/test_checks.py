@@ -14,7 +14,7 @@ from tinylift.analysis.scorecard import Check, canonical
 from tinylift.metrics import Catalog
 from tinylift.metrics.model import Window
 from tinylift.stats import Moments
-from tinylift.warehouse.refresh import ExperimentStats
+from tinylift.warehouse.contract import ExperimentStats
 
 RNG = np.random.default_rng(7)
 

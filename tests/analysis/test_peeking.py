@@ -15,7 +15,7 @@ from tinylift.analysis import ExperimentPlan
 from tinylift.analysis.compute import build_scorecard
 from tinylift.metrics import Catalog
 from tinylift.stats import Moments
-from tinylift.warehouse.refresh import ExperimentStats
+from tinylift.warehouse.contract import ExperimentStats
 
 LOOKS = 10
 PER_LOOK = 1_000  # units per arm added between looks

@@ -72,7 +72,7 @@ def test_unusable_directory_gives_one_line_naming_it(
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
-    assert err.startswith("error: dir:")
+    assert err.startswith("error: --dir:")
     assert str(blocker) in err
 
 

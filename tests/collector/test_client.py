@@ -14,15 +14,22 @@ from tests.collector.conftest import KEY, free_port, start_collector
 
 import tinylift
 from tinylift.assignment import Assigner
-from tinylift.demo.dataset import Company, write_definitions
-from tinylift.experiments import sdk_config
+from tinylift.demo.dataset import Company, write_catalog
+from tinylift.demo.record import register_company
+from tinylift.registry import Registry
+from tinylift.service import Workspace
+from tinylift.service.experiments import sdk_config
 
 USERS = [f"user-{i}" for i in range(2_000)]
 
 
 @pytest.fixture
 def workspace(small_company: Company, tmp_path: Path) -> Path:
-    write_definitions(tmp_path, small_company.simulation)
+    ws = Workspace.init(tmp_path)
+    write_catalog(tmp_path)
+    with Registry(ws.registry_url) as reg:
+        # as the registry stood in December: a few experiments are running
+        register_company(reg, small_company.simulation, ws.catalog(), as_of_day=335)
     return tmp_path
 
 
@@ -50,9 +57,9 @@ def test_client_assigns_locally_as_the_served_configuration_says(
     url, ws = collector
     client = tinylift.Client(url, api_key=KEY)
     try:
-        assert client.experiments, "nothing is running today in the demo's calendar"
+        assert client.experiments, "nothing is running on day 335 of the demo's year"
         assert client.refresh() is False  # unchanged: 304 Not Modified
-        reference = Assigner.from_dict(sdk_config(ws))
+        reference = Assigner.from_dict(sdk_config(Workspace.open(ws)))
         held = [u for u in USERS if client.held_out(u)]
         if reference.holdouts:
             assert held == [u for u in USERS if any(h.holds(u) for h in reference.holdouts)]

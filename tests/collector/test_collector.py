@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from tests.collector.conftest import KEY, free_port, start_collector
 
 from tinylift.collector import create_collector
+from tinylift.service import Workspace
 
 HEADERS = {"X-API-Key": KEY}
 
@@ -41,7 +42,7 @@ def stored(ws: Path, table: str = "events") -> set[str]:
 
 
 def test_a_mixed_batch_stores_the_good_rows_and_rejects_each_bad_one(tmp_path: Path) -> None:
-    app = create_collector(tmp_path, api_keys=[KEY], load_every=3600)
+    app = create_collector(Workspace.init(tmp_path), api_keys=[KEY], load_every=3600)
     batch = [
         event(1),
         event(2, timestamp="not a time"),
@@ -72,7 +73,7 @@ def test_a_mixed_batch_stores_the_good_rows_and_rejects_each_bad_one(tmp_path: P
 
 
 def test_ten_thousand_malformed_events_are_all_rejected_and_none_stored(tmp_path: Path) -> None:
-    app = create_collector(tmp_path, api_keys=[KEY], load_every=3600)
+    app = create_collector(Workspace.init(tmp_path), api_keys=[KEY], load_every=3600)
     batch = [event(i, unit_id="") for i in range(10_000)]
     with TestClient(app) as client:
         body = client.post("/api/events", json=batch, headers=HEADERS).json()
@@ -83,7 +84,7 @@ def test_ten_thousand_malformed_events_are_all_rejected_and_none_stored(tmp_path
 
 
 def test_requests_without_a_known_key_are_refused(tmp_path: Path) -> None:
-    app = create_collector(tmp_path, api_keys=[KEY], load_every=3600)
+    app = create_collector(Workspace.init(tmp_path), api_keys=[KEY], load_every=3600)
     with TestClient(app) as client:
         assert client.post("/api/events", json=[event(1)]).status_code == 401
         assert (
@@ -101,7 +102,7 @@ def test_requests_without_a_known_key_are_refused(tmp_path: Path) -> None:
 
 
 def test_duplicates_across_batches_are_stored_once(tmp_path: Path) -> None:
-    app = create_collector(tmp_path, api_keys=[KEY], load_every=3600)
+    app = create_collector(Workspace.init(tmp_path), api_keys=[KEY], load_every=3600)
     with TestClient(app) as client:
         client.post("/api/events", json=[event(1), event(2)], headers=HEADERS)
         client.post("/api/events", json=[event(2), event(3)], headers=HEADERS)

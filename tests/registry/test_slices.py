@@ -126,7 +126,7 @@ def test_the_sdk_config_holds_running_experiments_and_holdouts(registry: Registr
                 "holdout-2026",
                 layer=None,
                 coverage=1.0,
-                area="holdout",
+                kind="holdout",
                 variants=[{"key": "holdout", "weight": 5}, {"key": "general", "weight": 95}],
             ),
         )

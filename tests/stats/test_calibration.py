@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 from tinylift.stats import Comparison, Moments, bayesian, fixed_horizon, sequential
+from tinylift.stats.boundaries import spending_boundaries
 from tinylift.stats.calibration import METRIC_TYPES, MetricType, peeking, simulate
-from tinylift.stats.group_sequential import spending_boundaries
 
 ALPHA = 0.05
 SIMS = 10_000

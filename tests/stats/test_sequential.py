@@ -15,9 +15,9 @@ from tinylift.stats import (
     sequential,
     spending_boundaries,
 )
-from tinylift.stats.group_sequential import crossing_probabilities
+from tinylift.stats.boundaries import crossing_probabilities
+from tinylift.stats.confidence_sequences import cs_rho2
 from tinylift.stats.power import gs_inflation, inflation_factor
-from tinylift.stats.sequential import cs_rho2
 
 
 def _mixture_boundary(n: float, rho2: float, alpha: float) -> float:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
 
-from tinylift.demo.dataset import Company, write_definitions
-from tinylift.experiments import load_experiments
+from tinylift.demo.dataset import Company, experiment_windows
+from tinylift.warehouse.contract import ExperimentWindow
 from tinylift.warehouse.engine import DuckDBEngine
 from tinylift.warehouse.health import assignment_health
 
 
 @pytest.fixture(scope="module")
-def configs(large_company: Company, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
-    ws: Path = tmp_path_factory.mktemp("ws")
-    write_definitions(ws, large_company.simulation)
-    return load_experiments(ws)
+def configs(large_company: Company) -> list[ExperimentWindow]:
+    return experiment_windows(large_company.simulation)
 
 
 def test_the_demo_has_no_collisions_and_one_broken_split(
     large_company: Company,
-    configs: dict,  # type: ignore[type-arg]
+    configs: list[ExperimentWindow],
 ) -> None:
     engine = DuckDBEngine()
     engine.register("exposures", large_company.exposures)
@@ -35,12 +31,13 @@ def test_the_demo_has_no_collisions_and_one_broken_split(
 
 def test_units_in_two_concurrent_experiments_of_a_layer_are_collisions(
     large_company: Company,
-    configs: dict,  # type: ignore[type-arg]
+    configs: list[ExperimentWindow],
 ) -> None:
     ex = large_company.exposures.to_pandas()
     # 25 units of one pricing test also logged in its concurrent layer-mate
     a, b = "price-bundle-3", "price-charm"
-    assert configs[a].layer == configs[b].layer == "pricing"
+    by_key = {w.key: w for w in configs}
+    assert by_key[a].layer == by_key[b].layer == "pricing"
     leak = ex[ex.experiment_key == a].drop_duplicates("unit_id").head(25).copy()
     leak["experiment_key"] = b
     engine = DuckDBEngine()

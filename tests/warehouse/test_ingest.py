@@ -17,8 +17,8 @@ import pytest
 
 from tinylift.demo.dataset import Company
 from tinylift.errors import DataError
-from tinylift.warehouse import ingest as ingest_module
-from tinylift.warehouse.ingest import REASONS, ingest
+from tinylift.warehouse import load as ingest_module
+from tinylift.warehouse.load import REASONS, ingest
 from tinylift.warehouse.store import Warehouse
 
 DEFECTS = {
@@ -204,7 +204,7 @@ def test_a_failure_mid_load_leaves_the_warehouse_as_it_was(
 KILLER = """
 import sys
 from tinylift.warehouse.store import Warehouse
-from tinylift.warehouse.ingest import ingest
+from tinylift.warehouse.load import ingest
 print("start", flush=True)
 ingest(Warehouse(sys.argv[1]), sys.argv[2], "events")
 print("done", flush=True)

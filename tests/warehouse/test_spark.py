@@ -7,8 +7,8 @@ from tests.warehouse.conftest import windows_for
 
 from tinylift.demo.dataset import Company
 from tinylift.metrics import Catalog
+from tinylift.warehouse import refresh
 from tinylift.warehouse.engine import DuckDBEngine, SparkEngine
-from tinylift.warehouse.refresh import refresh
 
 
 def test_duckdb_and_spark_give_the_same_statistics(

@@ -13,7 +13,7 @@ import pytest
 import sqlglot
 
 from tinylift.metrics import Catalog
-from tinylift.warehouse.refresh import ExperimentWindow, compile_refresh
+from tinylift.warehouse import ExperimentWindow, compile_refresh
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 WINDOWS = [

@@ -4,11 +4,25 @@ The pipeline runs one refresh for all the experiments asked for, computes
 each scorecard (statistics, health, novelty, anecdotes, money value, the
 decision rule's recommendation) and, with the registry, stores it as an
 immutable snapshot.
+
+Names are imported on first use: reading a stored scorecard
+(``tinylift.analysis.scorecard``) loads neither the registry nor the warehouse.
 """
 
-from tinylift.analysis.pipeline import Analysis, analyze, analyze_registered
-from tinylift.analysis.plan import AnecdoteNote, ExperimentPlan, MetricRole, plan_from_registry
-from tinylift.analysis.scorecard import Check, MetricRow, Scorecard
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinylift.analysis.pipeline import Analysis, analyze, analyze_registered
+    from tinylift.analysis.plan import (
+        AnecdoteNote,
+        ExperimentPlan,
+        MetricRole,
+        plan_from_registry,
+    )
+    from tinylift.analysis.scorecard import Check, MetricRow, Scorecard
 
 __all__ = [
     "Analysis",
@@ -22,3 +36,26 @@ __all__ = [
     "analyze_registered",
     "plan_from_registry",
 ]
+
+_WHERE = {
+    "Analysis": "pipeline",
+    "analyze": "pipeline",
+    "analyze_registered": "pipeline",
+    "AnecdoteNote": "plan",
+    "ExperimentPlan": "plan",
+    "MetricRole": "plan",
+    "plan_from_registry": "plan",
+    "Check": "scorecard",
+    "MetricRow": "scorecard",
+    "Scorecard": "scorecard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'tinylift.analysis' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"tinylift.analysis.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

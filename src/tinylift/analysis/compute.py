@@ -35,7 +35,7 @@ from tinylift.stats import (
     sequential,
 )
 from tinylift.stats.quantile import quantile_test
-from tinylift.warehouse.refresh import ExperimentStats
+from tinylift.warehouse.contract import ExperimentStats
 
 __all__ = ["build_scorecard"]
 

@@ -17,7 +17,7 @@ from tinylift.analysis.plan import ExperimentPlan
 from tinylift.analysis.scorecard import Check
 from tinylift.stats import Moments, fixed_horizon, srm_test
 from tinylift.stats.srm import SrmResult
-from tinylift.warehouse.refresh import ExperimentStats
+from tinylift.warehouse.contract import ExperimentStats
 
 __all__ = [
     "covariate_balance",

@@ -28,7 +28,7 @@ from tinylift.analysis.scorecard import Check
 from tinylift.metrics import Catalog, MeanMetric, ProportionMetric
 from tinylift.metrics.model import Window
 from tinylift.stats import fixed_horizon
-from tinylift.warehouse.refresh import ExperimentStats
+from tinylift.warehouse.contract import ExperimentStats
 
 __all__ = ["SLICES", "novelty_check", "with_slices"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinylift.analysis.compute import build_scorecard
 from tinylift.analysis.novelty import SLICES, slice_name, with_slices
@@ -20,21 +20,70 @@ from tinylift.analysis.plan import ExperimentPlan, plan_from_registry
 from tinylift.analysis.scorecard import Scorecard
 from tinylift.errors import AnalysisError, ConfigError
 from tinylift.metrics import Catalog
-from tinylift.registry import Registry, add_snapshot, anecdotes_of, get_experiment, list_experiments
-from tinylift.warehouse.engine import Engine
-from tinylift.warehouse.refresh import DIMENSIONS, refresh
+from tinylift.results import Result, frozen_mapping
+from tinylift.warehouse.contract import DIMENSIONS
+
+if TYPE_CHECKING:
+    from tinylift.registry import Registry
+    from tinylift.warehouse.engine import Engine
 
 __all__ = ["Analysis", "analyze", "analyze_registered"]
 
 
-@dataclass(frozen=True)
-class Analysis:
+@dataclass(frozen=True, repr=False)
+class Analysis(Result):
     """Scorecards by experiment, the experiments that could not be analysed, and why."""
 
     scorecards: dict[str, Scorecard]
     failures: dict[str, str]
     snapshots: dict[str, int]
     cutoff: datetime
+
+    _repr_fields = ("scorecards", "failures", "cutoff")
+
+    def __post_init__(self) -> None:
+        for name in ("scorecards", "failures", "snapshots"):
+            object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """One row per experiment: the recommendation, and what needs a look."""
+        rows: list[dict[str, Any]] = [
+            {
+                "experiment": key,
+                "recommendation": card.recommendation,
+                "ship_variant": card.ship_variant,
+                "units": sum(card.units.values()),
+                "flagged": [c.name for c in card.flagged],
+                "snapshot": self.snapshots.get(key),
+                "failure": None,
+            }
+            for key, card in self.scorecards.items()
+        ]
+        rows += [
+            {"experiment": key, "recommendation": None, "failure": why}
+            for key, why in self.failures.items()
+        ]
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``analyze --json`` prints and the server sends)."""
+        return {
+            "scorecards": [c.to_dict() for c in self.scorecards.values()],
+            "snapshots": dict(self.snapshots),
+            "failures": dict(self.failures),
+            "cutoff": self.cutoff.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Analysis:
+        """Rebuild from :meth:`to_dict` output."""
+        cards = [Scorecard.from_dict(c) for c in data["scorecards"]]
+        return cls(
+            scorecards={c.experiment: c for c in cards},
+            failures=dict(data["failures"]),
+            snapshots={k: int(v) for k, v in data["snapshots"].items()},
+            cutoff=datetime.fromisoformat(data["cutoff"]),
+        )
 
 
 def _tinylift_version() -> str:
@@ -56,6 +105,8 @@ def analyze(
     over_time: bool = True,
 ) -> Analysis:
     """Scorecards for every plan, from one refresh with data before ``cutoff``."""
+    from tinylift.warehouse.run import refresh
+
     if cutoff.tzinfo is None:
         raise ConfigError("give the data cutoff with a time zone (UTC)", parameter="cutoff")
     if not plans:
@@ -96,6 +147,8 @@ def analyze_registered(
     on_stage: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Analyse registered experiments (all running ones by default) and store snapshots."""
+    from tinylift.registry import add_snapshot, anecdotes_of, get_experiment, list_experiments
+
     cutoff = cutoff or datetime.now(UTC).replace(microsecond=0)
     say = on_stage or (lambda _: None)
     say("reading the registry")

@@ -14,7 +14,7 @@ from typing import Any
 
 from tinylift.errors import ConfigError
 from tinylift.metrics import Catalog
-from tinylift.warehouse.refresh import ExperimentWindow
+from tinylift.warehouse.contract import ExperimentWindow
 
 __all__ = ["AnecdoteNote", "ExperimentPlan", "MetricRole", "plan_from_registry"]
 
@@ -55,6 +55,7 @@ class ExperimentPlan:
     planned_days: int | None = None
     traffic_share: float = 1.0  # share of all users the experiment could enroll
     complete: bool = False  # stopped: no more data will come
+    layer: str | None = None
     anecdotes: tuple[AnecdoteNote, ...] = field(default=())
 
     @classmethod
@@ -121,6 +122,8 @@ class ExperimentPlan:
             metrics=tuple(m.name for m in self.metrics),
             start=self.start,
             end=end,
+            weights=self.weights,
+            layer=self.layer,
         )
 
     def role(self, name: str) -> MetricRole:
@@ -144,6 +147,7 @@ def plan_from_registry(exp: Any, catalog: Catalog, anecdotes: Sequence[Any] = ()
         planned_days=exp.planned_days,
         traffic_share=exp.coverage,
         complete=exp.status in ("stopped", "decided"),
+        layer=exp.layer,
         anecdotes=tuple(
             AnecdoteNote(variant=a.variant, sentiment=a.sentiment, source=a.source, text=a.text)
             for a in anecdotes

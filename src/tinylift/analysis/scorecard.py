@@ -9,11 +9,11 @@ cannot change a stored snapshot (see :func:`canonical`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    import pandas as pd
+from tinylift.results import Result, frozen_mapping
 
 __all__ = ["Check", "MetricRow", "Scorecard", "canonical"]
 
@@ -28,7 +28,7 @@ def canonical(value: Any) -> Any:
         if not math.isfinite(value):
             return None
         return float(f"{value:.10g}")
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [canonical(v) for v in value]
@@ -86,8 +86,8 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Scorecard:
+@dataclass(frozen=True, repr=False)
+class Scorecard(Result):
     """Everything an analysis found for one experiment."""
 
     experiment: str
@@ -106,6 +106,12 @@ class Scorecard:
     value: tuple[dict[str, Any], ...] = ()
     anecdotes: tuple[dict[str, Any], ...] = ()
     alpha: float = 0.05
+
+    _repr_fields = ("experiment", "recommendation", "units")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "units", frozen_mapping(self.units))
+        object.__setattr__(self, "decisions", frozen_mapping(self.decisions))
 
     @property
     def control(self) -> str:
@@ -161,14 +167,9 @@ class Scorecard:
         d["anecdotes"] = tuple(d.get("anecdotes", ()))
         return cls(**d)
 
-    def to_pandas(self) -> pd.DataFrame:
-        """The metric rows as a DataFrame."""
-        import pandas as pd
-
-        return pd.DataFrame([asdict(r) for r in self.rows])
-
-    def _repr_html_(self) -> str:
-        return str(self.to_pandas().to_html())
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """One dict per (metric, treatment): the scorecard's table."""
+        return [asdict(r) for r in self.rows]
 
 
 def _known(cls: type, data: dict[str, Any], *, fill: bool = False) -> dict[str, Any]:

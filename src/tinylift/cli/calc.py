@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tinylift.errors import ConfigError
-from tinylift.stats import (
-    Comparison,
-    Moments,
-    bayesian,
-    fixed_horizon,
-    sample_size,
-    sequential,
-    srm_test,
-)
-from tinylift.stats.results import Alternative as AlternativeLiteral
-from tinylift.stats.sequential import DEFAULT_TUNING
+
+if TYPE_CHECKING:
+    from tinylift.stats import Comparison, Moments
+
+# The statistics are imported inside each command: ``calc srm`` must not pay
+# for scipy (seconds on a busy machine).
 
 app = typer.Typer(
     help="Test results from summary numbers, check a split, or plan a sample size.",
@@ -44,7 +38,12 @@ SeqOpt = Annotated[
     bool, typer.Option("--sequential", help="Always-valid results: safe to check repeatedly.")
 ]
 TuningOpt = Annotated[
-    float, typer.Option(help="Sequential only: total sample at which intervals are tightest.")
+    float | None,
+    typer.Option(
+        help="Sequential only: total sample at which intervals are tightest "
+        "(default: the engine's, 5,000).",
+        show_default=False,
+    ),
 ]
 BayesOpt = Annotated[
     bool, typer.Option("--bayesian", help="Chance to win and expected loss (flat prior).")
@@ -74,18 +73,26 @@ def _run(
     alpha: float,
     alternative: Alternative,
     seq: bool,
-    tuning: float,
+    tuning: float | None,
     bayes: bool,
 ) -> Comparison:
+    from tinylift.stats import bayesian, fixed_horizon, sequential
+    from tinylift.stats.confidence_sequences import DEFAULT_TUNING
+
     if seq and bayes:
         raise ConfigError("choose one of --sequential and --bayesian", parameter="--sequential")
     if not 0 < alpha < 1:
         raise ConfigError(f"must be between 0 and 1, got {alpha}", parameter="--alpha")
-    alt: AlternativeLiteral = alternative.value
+    alt: Any = alternative.value
     if bayes:
         return bayesian(moments, alpha=alpha)
     if seq:
-        return sequential(moments, alpha=alpha, alternative=alt, tuning=tuning)
+        return sequential(
+            moments,
+            alpha=alpha,
+            alternative=alt,
+            tuning=DEFAULT_TUNING if tuning is None else tuning,
+        )
     return fixed_horizon(moments, alpha=alpha, alternative=alt)
 
 
@@ -96,6 +103,8 @@ def _fmt(x: Any, pct: bool = False) -> str:
 
 
 def _show(result: Comparison, as_json: bool) -> None:
+    from rich.table import Table
+
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -136,11 +145,13 @@ def proportion(
     alpha: AlphaOpt = 0.05,
     alternative: AltOpt = Alternative.two_sided,
     seq: SeqOpt = False,
-    tuning: TuningOpt = DEFAULT_TUNING,
+    tuning: TuningOpt = None,
     bayes: BayesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare conversion rates: did the unit do it or not."""
+    from tinylift.stats import Moments
+
     arms = [_parse("--control", control, 2, "N:CONVERSIONS like 10000:512")]
     arms += [_parse("--treatment", t, 2, "N:CONVERSIONS like 10000:560") for t in treatment]
     for option, (n, x) in zip(["--control"] + ["--treatment"] * len(treatment), arms, strict=True):
@@ -170,11 +181,13 @@ def mean(
     alpha: AlphaOpt = 0.05,
     alternative: AltOpt = Alternative.two_sided,
     seq: SeqOpt = False,
-    tuning: TuningOpt = DEFAULT_TUNING,
+    tuning: TuningOpt = None,
     bayes: BayesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare means (Welch's t-test): revenue per user, pages per visit ..."""
+    from tinylift.stats import Moments
+
     arms = [_parse("--control", control, 3, "N:MEAN:SD like 5000:41.2:80.5")]
     arms += [_parse("--treatment", t, 3, "N:MEAN:SD like 5000:43.0:82.1") for t in treatment]
     for option, (n, _, sd) in zip(
@@ -218,6 +231,8 @@ def srm(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a split for sample ratio mismatch (chi-square against the plan)."""
+    from tinylift.stats.srm import srm_test
+
     c = _numbers("--counts", counts)
     w = _numbers("--weights", weights) if weights is not None else None
     if w is not None and len(w) != len(c):
@@ -292,6 +307,8 @@ def power_mean(
 
 
 def _plan(kind: Any, *, seq: bool, as_json: bool, **kw: Any) -> None:
+    from tinylift.stats import sample_size
+
     plan = sample_size(kind, design="sequential" if seq else "fixed", **kw)
     if as_json:
         print(json.dumps(plan.to_dict(), indent=2))

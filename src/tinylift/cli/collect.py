@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tinylift.errors import ConfigError
+from tinylift.cli.shared import DirOpt, workspace
+
+app = typer.Typer()
 
 
+@app.command()
 def collect(
-    dir: Annotated[Path, typer.Option("--dir", help="Workspace folder.")] = Path("tinylift-demo"),
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    dir: DirOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (setting: host).", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (setting: port).", show_default=False)
+    ] = None,
     api_key: Annotated[
         list[str] | None,
-        typer.Option(help="An accepted API key (repeat; or TINYLIFT_COLLECTOR_KEYS=a,b)."),
+        typer.Option(
+            help="An accepted API key (repeat). Visible to other users in the process list: "
+            "prefer TINYLIFT_COLLECTOR_KEYS=a,b or the collector_keys_file setting."
+        ),
     ] = None,
 ) -> None:
-    """Accept exposures and events over HTTP; durable before acknowledging."""
+    """Accept exposures and events over HTTP; durable before acknowledging.
+
+    This process owns the workspace's warehouse while it runs: analyze, refresh
+    and ingest from other shells send their work to it.
+    """
     import uvicorn
 
     from tinylift.collector import create_collector
 
-    keys = list(api_key or []) + [
-        k for k in os.environ.get("TINYLIFT_COLLECTOR_KEYS", "").split(",") if k
-    ]
-    if not keys:
-        raise ConfigError(
-            "give at least one --api-key (or TINYLIFT_COLLECTOR_KEYS)", parameter="--api-key"
-        )
-    if not dir.is_dir():
-        raise ConfigError(f"{dir} is not a workspace folder", parameter="--dir")
-    app = create_collector(dir, api_keys=keys)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    ws = workspace(dir)
+    host = host or ws.settings.host
+    port = port or ws.settings.port
+    app_ = create_collector(ws, api_keys=api_key or [], url=f"http://{host}:{port}")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,21 +10,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinylift.config import Settings
-from tinylift.demo.dataset import load_demo
-from tinylift.demo.record import RecordSummary, record_company
-from tinylift.demo.simulate import Simulation
-from tinylift.errors import Conflict
-from tinylift.metrics import load_catalog
-from tinylift.registry import Registry, list_experiments
-from tinylift.warehouse.engine import DuckDBEngine
-from tinylift.workspace import init_workspace
-
+app = typer.Typer()
 out = Console()
 
 DEFAULT_USERS = 300_000
 
 
+@app.command()
 def demo(
     dir: Annotated[Path, typer.Option("--dir", help="Workspace folder to create or reuse.")] = Path(
         "tinylift-demo"
@@ -43,10 +34,11 @@ def demo(
     ] = False,
 ) -> None:
     """Simulate a connected-home store's year of experiments and load it."""
-    # Validate the parameters before touching the disk.
-    sim = Simulation(users=users, days=days, seed=seed)
-    n_chunks = sim.n_chunks
-    settings = init_workspace(dir)
+    from tinylift.service.demo import build_demo, check_demo
+    from tinylift.service.workspace import Workspace
+
+    n_chunks = check_demo(users=users, seed=seed, days=days)  # before touching the disk
+    ws = Workspace.init(dir)
     with Progress(
         TextColumn("[bold]Simulating the company"),
         BarColumn(),
@@ -57,13 +49,29 @@ def demo(
         transient=False,
     ) as progress:
         task = progress.add_task("simulate", total=n_chunks)
-        summary = load_demo(
-            settings,
-            users=users,
-            seed=seed,
-            days=days,
-            on_chunk=lambda _: progress.advance(task),
-        )
+        status = None
+
+        def stage(text: str) -> None:
+            nonlocal status
+            if status is None:
+                progress.stop()
+                status = out.status("Recording the company's experiments ...")
+                status.start()
+            status.update(f"Recording: {text} ...")
+
+        try:
+            result = build_demo(
+                ws,
+                users=users,
+                seed=seed,
+                days=days,
+                on_chunk=lambda _: progress.advance(task),
+                on_stage=stage,
+            )
+        finally:
+            if status is not None:
+                status.stop()
+    summary, recorded = result.data, result.record
     table = Table(title=f"Demo workspace: {summary.workspace}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -74,8 +82,6 @@ def demo(
     table.add_row("events", f"{summary.events:,}")
     table.add_row("data from", f"{summary.first_day} to {summary.last_day}")
     out.print(table)
-    with out.status("Recording the company's experiments ...") as status:
-        recorded = _record(settings, sim, lambda stage: status.update(f"Recording: {stage} ..."))
     d = recorded.decisions
     out.print(
         f"Registry: {recorded.experiments} experiments and the holdout, "
@@ -97,32 +103,3 @@ def demo(
     )
     if serve:
         out.print("The web app is not part of this release yet; the data are ready.")
-
-
-def _record(settings: Settings, sim: Simulation, say: Callable[[str], None]) -> RecordSummary:
-    """Register, analyse and decide the company in a fresh registry."""
-    own_file = settings.workspace / "registry.db"
-    if settings.registry_url is None:
-        # the demo's own SQLite registry is rebuilt with the data
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{own_file}{suffix}").unlink(missing_ok=True)
-    with Registry(settings.registry) as reg:
-        with reg.session() as s:
-            if list_experiments(s):
-                raise Conflict(
-                    "the registry at registry_url already holds experiments; the demo fills "
-                    "an empty one (unset registry_url to use the workspace's own)"
-                )
-        engine = DuckDBEngine(settings.warehouse_path, memory_limit=settings.warehouse_memory_limit)
-        try:
-            return record_company(
-                reg,
-                engine,
-                load_catalog(settings.workspace),
-                sim,
-                alpha=settings.alpha,
-                srm_alpha=settings.srm_alpha,
-                on_stage=say,
-            )
-        finally:
-            engine.close()

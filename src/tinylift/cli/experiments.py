@@ -7,42 +7,32 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from tinylift.cli.shared import DEFAULT_DIR, DirOpt, JsonOpt, parse_time, registry, settings_for
+from tinylift.cli.shared import DirOpt, JsonOpt, parse_time, workspace
 from tinylift.errors import ConfigError
-from tinylift.metrics import load_catalog
-from tinylift.registry import (
-    ExperimentPublic,
-    create_experiment,
-    create_team,
-    decision_of,
-    get_experiment,
-    list_experiments,
-    list_teams,
-    snapshots_of,
-    start_experiment,
-    stop_experiment,
-)
-from tinylift.registry.models import STATUSES
 
 teams = typer.Typer(help="Teams that own experiments.", no_args_is_help=True)
-app = typer.Typer(help="Experiments in the registry: create, start, stop.", no_args_is_help=True)
+app = typer.Typer(
+    help="Experiments and holdouts in the registry: create, start, stop, import, export.",
+    no_args_is_help=True,
+)
 out = Console()
 STATUS_STYLE = {"draft": "dim", "running": "green", "stopped": "yellow", "decided": "cyan"}
+STATUSES = tuple(STATUS_STYLE)
 
 
 @teams.command("list")
-def teams_list(dir: DirOpt = DEFAULT_DIR) -> None:
+def teams_list(dir: DirOpt = None) -> None:
     """Every team."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        table = Table(title="teams")
-        for col in ("key", "name", "description"):
-            table.add_column(col)
-        for t in list_teams(s):
-            table.add_row(t.key, t.name, t.description)
+    from tinylift.service import experiments
+
+    table = Table(title="teams")
+    for col in ("key", "name", "description"):
+        table.add_column(col)
+    for row in experiments.list_teams(workspace(dir)):
+        table.add_row(*row)
     out.print(table)
 
 
@@ -51,11 +41,12 @@ def teams_add(
     key: Annotated[str, typer.Argument(help="Short key, e.g. growth.")],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     description: Annotated[str, typer.Option(help="What the team does.")] = "",
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
     """Add a team."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        create_team(s, key=key, name=name, description=description)
+    from tinylift.service import experiments
+
+    experiments.add_team(workspace(dir), key, name=name, description=description)
     out.print(f"team [bold]{key}[/] added")
 
 
@@ -65,42 +56,38 @@ def list_(
         str | None, typer.Option(help=f"Only this status ({', '.join(STATUSES)}).")
     ] = None,
     team: Annotated[str | None, typer.Option(help="Only this team's experiments.")] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Experiments, newest first."""
-    if status is not None and status not in STATUSES:
-        raise ConfigError(f"choose one of {', '.join(STATUSES)}", parameter="--status")
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        rows = [ExperimentPublic.of(e) for e in list_experiments(s, status=status, team=team)]
+    from tinylift.service import experiments
+
+    rows = experiments.list_experiments(workspace(dir), status=status, team=team)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
-    table = Table(title=f"{len(rows)} experiments")
+    table = Table(title=f"{len(rows)} experiment{'s' if len(rows) != 1 else ''}")
     for col in ("key", "name", "team", "area", "status", "started"):
         table.add_column(col, no_wrap=col in ("key", "status"))
     for r in rows:
         style = STATUS_STYLE[r.status]
         started = r.started_at.date().isoformat() if r.started_at else ""
-        table.add_row(r.key, r.name, r.team, r.area, f"[{style}]{r.status}[/]", started)
+        kind = " [dim](holdout)[/]" if r.kind == "holdout" else ""
+        table.add_row(r.key, r.name + kind, r.team, r.area, f"[{style}]{r.status}[/]", started)
     out.print(table)
 
 
 @app.command("show")
 def show(
     key: Annotated[str, typer.Argument(help="Experiment key.")],
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One experiment's design and status."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        exp = get_experiment(s, key=key)
-        pub = ExperimentPublic.of(exp)
-        phases = [(p.number, p.started_at, p.ended_at) for p in exp.phases]
-        snaps = snapshots_of(s, key=key)
-        last = (snaps[-1].recommendation, snaps[-1].data_cutoff, len(snaps)) if snaps else None
-        d = decision_of(s, key=key)
-        decided = (d.outcome, d.variant, d.decided_by, d.rationale) if d else None
+    from tinylift.service import experiments
+
+    detail = experiments.show_experiment(workspace(dir), key)
+    pub = detail.experiment
     if as_json:
         print(json.dumps(pub.model_dump(mode="json"), indent=2))
         return
@@ -113,6 +100,7 @@ def show(
         layer_text += f" [{pub.layer_range[0]:g}, {pub.layer_range[1]:g})"
     for label, value in (
         ("status", f"[{STATUS_STYLE[pub.status]}]{pub.status}[/]"),
+        ("kind", pub.kind),
         ("hypothesis", pub.hypothesis),
         ("team / owner", f"{pub.team} / {pub.owner or '-'}"),
         ("area / layer", f"{pub.area} / {layer_text}"),
@@ -124,13 +112,13 @@ def show(
         ("plan", f"{pub.planned_units or '-'} units, {pub.planned_days or '-'} days"),
     ):
         table.add_row(label, value)
-    for n, start, end in phases:
+    for n, start, end in detail.phases:
         table.add_row(f"phase {n}", f"{start:%Y-%m-%d} to {f'{end:%Y-%m-%d}' if end else 'now'}")
-    if last:
-        rec, cutoff, count = last
+    if detail.latest:
+        rec, cutoff, count = detail.latest
         table.add_row("analysis", f"{rec} (data to {cutoff:%Y-%m-%d}; {count} snapshots)")
-    if decided:
-        outcome, variant, by, why = decided
+    if detail.decision:
+        outcome, variant, by, why = detail.decision
         table.add_row(
             "decision", f"[bold]{outcome}[/]{f' {variant}' if variant else ''} by {by}: {why}"
         )
@@ -172,76 +160,69 @@ def create(
     ] = None,
     planned_units: Annotated[int | None, typer.Option(help="Planned sample, in units.")] = None,
     planned_days: Annotated[int | None, typer.Option(help="Planned duration, in days.")] = None,
+    holdout: Annotated[
+        bool,
+        typer.Option("--holdout", help="A holdout: its first variant is kept from all launches."),
+    ] = False,
     file: Annotated[
-        Path | None, typer.Option("--file", help="A YAML file with the design instead.")
+        Path | None,
+        typer.Option("--file", help="A YAML file with the design (the import format) instead."),
     ] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
     """Register a draft experiment (checked against the metric catalog)."""
-    settings = settings_for(dir)
-    spec: dict[str, Any]
+    from tinylift.service import experiments
+
+    ws = workspace(dir)
     if file is not None:
-        try:
-            spec = yaml.safe_load(file.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(
-                f"{file}: cannot read the design ({exc})", parameter="--file"
-            ) from None
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{file}: expected a mapping of fields", parameter="--file")
-    else:
-        if key is None or team is None:
-            raise ConfigError("give the experiment's key and --team, or --file", parameter="key")
-        keys = _split(variants)
-        try:
-            w = [float(x) for x in _split(weights)] if weights else [1.0] * len(keys)
-            bounds = [float(x) for x in _split(layer_range)] if layer_range else None
-        except ValueError:
-            raise ConfigError(
-                "give numbers separated by commas", parameter="--weights / --layer-range"
-            ) from None
-        if bounds is not None and len(bounds) != 2:
-            raise ConfigError("give the slice as start,end", parameter="--layer-range")
-        if len(w) != len(keys):
-            raise ConfigError(f"{len(keys)} variants but {len(w)} weights", parameter="--weights")
-        spec = {
-            "key": key,
-            "name": name or key,
-            "team": team,
-            "hypothesis": hypothesis,
-            "area": area,
-            "layer": layer,
-            "layer_range": tuple(bounds) if bounds else None,
-            "coverage": coverage
-            if coverage is not None
-            else (bounds[1] - bounds[0] if bounds else 1.0),
-            "variants": [{"key": k, "weight": x} for k, x in zip(keys, w, strict=True)],
-            "oec": oec,
-            "secondary": _split(secondary),
-            "guardrails": _split(guardrails),
-            "planned_units": planned_units,
-            "planned_days": planned_days,
-        }
-    catalog = load_catalog(dir)
-    if not spec.get("oec") and not any(m.role == "oec" for m in catalog):
-        raise ConfigError("name the experiment's OEC (the catalog has none)", parameter="--oec")
-    spec.setdefault("oec", None)
-    if spec["oec"] is None:
-        spec["oec"] = next(m.name for m in catalog if m.role == "oec")
-    with registry(settings) as reg, reg.session() as s:
-        create_experiment(s, spec=spec, catalog=catalog)
-    out.print(f"experiment [bold]{spec['key']}[/] registered as a draft")
+        keys = experiments.import_experiments(ws, file)
+        out.print(f"registered {', '.join(f'[bold]{k}[/]' for k in keys)}")
+        return
+    if key is None or team is None:
+        raise ConfigError("give the experiment's key and --team, or --file", parameter="key")
+    names = _split(variants)
+    try:
+        w = [float(x) for x in _split(weights)] if weights else [1.0] * len(names)
+        bounds = [float(x) for x in _split(layer_range)] if layer_range else None
+    except ValueError:
+        raise ConfigError(
+            "give numbers separated by commas", parameter="--weights / --layer-range"
+        ) from None
+    if bounds is not None and len(bounds) != 2:
+        raise ConfigError("give the slice as start,end", parameter="--layer-range")
+    if len(w) != len(names):
+        raise ConfigError(f"{len(names)} variants but {len(w)} weights", parameter="--weights")
+    spec: dict[str, Any] = {
+        "key": key,
+        "kind": "holdout" if holdout else "experiment",
+        "name": name or key,
+        "team": team,
+        "hypothesis": hypothesis,
+        "area": area,
+        "layer": layer,
+        "layer_range": tuple(bounds) if bounds else None,
+        "coverage": coverage,
+        "variants": [{"key": k, "weight": x} for k, x in zip(names, w, strict=True)],
+        "oec": oec,
+        "secondary": _split(secondary),
+        "guardrails": _split(guardrails),
+        "planned_units": planned_units,
+        "planned_days": planned_days,
+    }
+    experiments.create_experiment(ws, spec)
+    out.print(f"experiment [bold]{key}[/] registered as a draft")
 
 
 @app.command("start")
 def start(
     key: Annotated[str, typer.Argument(help="Experiment key.")],
     at: Annotated[str | None, typer.Option(help="When it started (default: now).")] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
     """Start a draft: its data count from now (or --at)."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        start_experiment(s, key=key, at=parse_time(at, parameter="--at"))
+    from tinylift.service import experiments
+
+    experiments.start_experiment(workspace(dir), key, at=parse_time(at, parameter="--at"))
     out.print(f"experiment [bold]{key}[/] is [green]running[/]")
 
 
@@ -249,9 +230,36 @@ def start(
 def stop(
     key: Annotated[str, typer.Argument(help="Experiment key.")],
     at: Annotated[str | None, typer.Option(help="When it stopped (default: now).")] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
-    """Stop a running experiment: no more data count."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        stop_experiment(s, key=key, at=parse_time(at, parameter="--at"))
+    """Stop a running experiment: no more units enter it."""
+    from tinylift.service import experiments
+
+    experiments.stop_experiment(workspace(dir), key, at=parse_time(at, parameter="--at"))
     out.print(f"experiment [bold]{key}[/] is [yellow]stopped[/]; decide it with tinylift decide")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="experiments.yml (or any file of that format).")],
+    dir: DirOpt = None,
+) -> None:
+    """Register every experiment of a file, started and stopped at its recorded times."""
+    from tinylift.service import experiments
+
+    keys = experiments.import_experiments(workspace(dir), file)
+    out.print(f"{len(keys)} experiment{'s' if len(keys) != 1 else ''} imported")
+
+
+@app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")] = Path(
+        "experiments.yml"
+    ),
+    dir: DirOpt = None,
+) -> None:
+    """Write every experiment and holdout to a file that import reads back."""
+    from tinylift.service import experiments
+
+    n = experiments.export_experiments(workspace(dir), output)
+    out.print(f"{n} experiment{'s' if n != 1 else ''} written to {output}")

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinylift.metrics import Catalog, RatioMetric, load_catalog
-from tinylift.metrics.model import MeanMetric, ProportionMetric, QuantileMetric
+from tinylift.cli.shared import DirOpt, workspace
+
+if TYPE_CHECKING:
+    from tinylift.metrics import Catalog
 
 app = typer.Typer(help="The metric catalog: one definition per metric.", no_args_is_help=True)
 out = Console()
 
-DirOpt = Annotated[Path, typer.Option("--dir", help="Workspace folder (holds metrics.yml).")]
-
 
 def _what(m: object, catalog: Catalog) -> str:
+    from tinylift.metrics import RatioMetric
+    from tinylift.metrics.model import MeanMetric, ProportionMetric, QuantileMetric
+
     if isinstance(m, RatioMetric):
         num = m.numerator if isinstance(m.numerator, str) else m.numerator.event
         den = m.denominator if isinstance(m.denominator, str) else m.denominator.event  # type: ignore[union-attr]
@@ -32,9 +35,9 @@ def _what(m: object, catalog: Catalog) -> str:
 
 
 @app.command("list")
-def list_(dir: DirOpt = Path("tinylift-demo")) -> None:
+def list_(dir: DirOpt = None) -> None:
     """Every metric with its type, role and direction."""
-    catalog = load_catalog(dir)
+    catalog = workspace(dir).catalog()
     table = Table(title=f"{len(catalog)} metrics in {catalog.origin}")
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
@@ -49,11 +52,9 @@ def list_(dir: DirOpt = Path("tinylift-demo")) -> None:
 
 
 @app.command()
-def show(
-    name: Annotated[str, typer.Argument(help="Metric name.")], dir: DirOpt = Path("tinylift-demo")
-) -> None:
+def show(name: Annotated[str, typer.Argument(help="Metric name.")], dir: DirOpt = None) -> None:
     """One metric's full definition."""
-    catalog = load_catalog(dir)
+    catalog = workspace(dir).catalog()
     m = catalog.get(name)
     table = Table(title=m.name, show_header=False)
     table.add_column(style="bold")
@@ -77,12 +78,18 @@ def show(
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="metrics.yml, or a workspace folder.")] = Path(
-        "tinylift-demo"
-    ),
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="metrics.yml, or a workspace folder (default: the workspace you stand in).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check the catalog; print the first problem with its metric and field."""
-    catalog = load_catalog(path)
+    from tinylift.metrics import load_catalog
+
+    catalog = load_catalog(path) if path is not None else workspace(None).catalog()
     out.print(
         f"[green]ok[/]: {len(catalog)} metrics in {catalog.origin} (version {catalog.version})"
     )

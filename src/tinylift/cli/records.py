@@ -9,14 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinylift.cli.shared import DEFAULT_DIR, DirOpt, JsonOpt, registry, settings_for
-from tinylift.registry import (
-    AnecdotePublic,
-    add_anecdote,
-    add_learning,
-    anecdotes_of,
-    search_learnings,
-)
+from tinylift.cli.shared import DirOpt, JsonOpt, workspace
 
 anecdote = typer.Typer(help="Qualitative evidence beside the numbers.", no_args_is_help=True)
 learnings = typer.Typer(help="What the company learned, searchable.", no_args_is_help=True)
@@ -32,34 +25,36 @@ def anecdote_add(
     variant: Annotated[str | None, typer.Option(help="The variant it is about.")] = None,
     link: Annotated[str | None, typer.Option(help="Where to read more.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
     """Record an anecdote; the scorecard flags it when it disagrees with the OEC."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        add_anecdote(
-            s,
-            key=experiment,
-            anecdote={
-                "text": text,
-                "source": source,
-                "sentiment": sentiment,
-                "variant": variant,
-                "link": link,
-                "recorded_by": by,
-            },
-        )
+    from tinylift.service import records
+
+    records.add_anecdote(
+        workspace(dir),
+        experiment,
+        {
+            "text": text,
+            "source": source,
+            "sentiment": sentiment,
+            "variant": variant,
+            "link": link,
+            "recorded_by": by,
+        },
+    )
     out.print(f"anecdote recorded for [bold]{experiment}[/]")
 
 
 @anecdote.command("list")
 def anecdote_list(
     experiment: Annotated[str, typer.Argument(help="Experiment key.")],
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """An experiment's anecdotes."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        rows = [AnecdotePublic.model_validate(a) for a in anecdotes_of(s, key=experiment)]
+    from tinylift.service import records
+
+    rows = records.anecdotes(workspace(dir), experiment)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
@@ -77,11 +72,12 @@ def learnings_add(
     tag: Annotated[list[str] | None, typer.Option(help="A tag (repeat for several).")] = None,
     experiment: Annotated[str | None, typer.Option(help="The experiment it came from.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
 ) -> None:
     """Record a learning."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        add_learning(s, text=text, tags=tag or [], key=experiment, recorded_by=by)
+    from tinylift.service import records
+
+    records.add_learning(workspace(dir), text, tags=tag, key=experiment, by=by)
     out.print("learning recorded")
 
 
@@ -90,20 +86,13 @@ def learnings_search(
     text: Annotated[
         str, typer.Argument(help="Words that must all appear (text, tags, experiment).")
     ],
-    dir: DirOpt = DEFAULT_DIR,
+    dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find learnings by words in their text, tags or experiment."""
-    with registry(settings_for(dir)) as reg, reg.session() as s:
-        found = [
-            {
-                "text": lr.text,
-                "tags": lr.tags,
-                "experiment": key,
-                "created_at": lr.created_at.isoformat(),
-            }
-            for lr, key in search_learnings(s, text=text)
-        ]
+    from tinylift.service import records
+
+    found = records.search_learnings(workspace(dir), text)
     if as_json:
         print(json.dumps(found, indent=2))
         return

@@ -1,60 +1,41 @@
-"""What several commands share: the workspace option, the registry, the engine."""
+"""What several commands share: the workspace option, JSON output, time parsing.
+
+Imports here stay light (typer and the standard library): every command
+module imports this one, and ``tinylift --help`` must start fast.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tinylift.config import Settings, load_settings
 from tinylift.errors import ConfigError
-from tinylift.registry import Registry
-from tinylift.warehouse.engine import DuckDBEngine
 
-DirOpt = Annotated[Path, typer.Option("--dir", help="Workspace folder.")]
+if TYPE_CHECKING:
+    from tinylift.service.workspace import Workspace
+
+__all__ = ["DirOpt", "JsonOpt", "parse_time", "workspace"]
+
+DirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="Workspace folder (default: the folder you stand in, or its nearest parent "
+        "holding tinylift.yml).",
+        show_default=False,
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-DEFAULT_DIR = Path("tinylift-demo")
 
 
-@contextmanager
-def registry(settings: Settings) -> Iterator[Registry]:
-    """The workspace's registry, migrated to the newest schema."""
-    reg = Registry(settings.registry)
-    try:
-        yield reg
-    finally:
-        reg.close()
+def workspace(dir: Path | None) -> Workspace:
+    """The workspace a command works in: ``--dir``, or the one found from here."""
+    from tinylift.service.workspace import Workspace
 
-
-@contextmanager
-def engine(settings: Settings) -> Iterator[DuckDBEngine]:
-    """The workspace's DuckDB warehouse, read-only (a collector may be writing)."""
-    if not settings.warehouse_path.exists():
-        raise ConfigError(
-            f"no warehouse at {settings.warehouse_path}: load data first "
-            "(tinylift ingest, or tinylift demo)",
-            parameter="dir",
-        )
-    eng = DuckDBEngine(
-        settings.warehouse_path, read_only=True, memory_limit=settings.warehouse_memory_limit
-    )
-    try:
-        yield eng
-    finally:
-        eng.close()
-
-
-def settings_for(dir: Path) -> Settings:
-    """Settings of a workspace folder that must exist."""
-    if not dir.is_dir():
-        raise ConfigError(
-            f"no workspace folder {dir} (create one with tinylift demo)", parameter="dir"
-        )
-    return load_settings(dir)
+    return Workspace.open(dir)
 
 
 def parse_time(text: str | None, *, parameter: str) -> datetime | None:

@@ -4,6 +4,11 @@ Each request carries a batch (a JSON array of rows in the data model's
 shape). Every row is validated; good rows are spooled durably before the
 response, bad rows are rejected one by one with the field and the reason.
 Requests need an API key (``Authorization: Bearer KEY`` or ``X-API-Key``).
+
+The collector's process owns the workspace's embedded warehouse (see
+:mod:`tinylift.service.owner`): commands from other shells send their jobs to
+``/api/jobs/...`` with the token of ``server.json``, and each job first
+loads the spool, so it counts every row acknowledged before it started.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Response
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from tinylift.collector.spool import Spool
-from tinylift.errors import ConfigError, NotFound
-from tinylift.experiments import sdk_config
+from tinylift.errors import ConfigError, TinyliftError, describe_validation
+from tinylift.service import analysis, data, owner
+from tinylift.service.experiments import sdk_config
+from tinylift.service.workspace import Workspace
 from tinylift.warehouse.store import Warehouse
 
 __all__ = ["create_collector"]
@@ -84,9 +92,8 @@ def _validate(
         try:
             item = model.model_validate(row)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or None
-            bad.append(Rejected(index=i, field=field, reason=err["msg"]))
+            field, reason = describe_validation(exc)
+            bad.append(Rejected(index=i, field=field, reason=reason))
             continue
         data = item.model_dump(mode="json")
         if kind == "events":
@@ -100,25 +107,65 @@ def _validate(
     return good, duplicates, bad
 
 
+class AnalyzeJob(BaseModel):
+    """``tinylift analyze`` sent by another process."""
+
+    keys: list[str] = Field(default_factory=list)
+    cutoff: AwareDatetime | None = None
+    store: bool = True
+
+
+class RefreshJob(BaseModel):
+    """``tinylift refresh`` sent by another process."""
+
+    keys: list[str] = Field(default_factory=list)
+
+
+class IngestJob(BaseModel):
+    """``tinylift ingest`` sent by another process (a file on this machine)."""
+
+    path: str
+    kind: Literal["events", "exposures"]
+
+
+def error_response(exc: TinyliftError) -> JSONResponse:
+    """A tinylift error as JSON, with the status its class declares."""
+    return JSONResponse(
+        {"error": {"type": type(exc).__name__, "message": str(exc)}},
+        status_code=exc.http_status,
+    )
+
+
 def create_collector(
-    workspace: Path,
+    ws: Workspace,
     *,
-    api_keys: Sequence[str],
+    api_keys: Sequence[str] = (),
     load_every: float = 1.0,
-    memory_limit: str | None = "6GB",
+    url: str | None = None,
 ) -> FastAPI:
-    """The collector app for a workspace; this process owns its warehouse."""
-    keys = {k for k in api_keys if k}
+    """The collector app for a workspace; this process owns its warehouse.
+
+    ``api_keys`` adds to the keys of the workspace's settings; ``url`` is
+    where other processes reach it (announced in ``server.json`` while it runs).
+    """
+    keys = set(ws.collector_keys(list(api_keys)))
     if not keys:
-        raise ValueError("the collector needs at least one API key")
+        raise ConfigError(
+            "the collector needs at least one API key (TINYLIFT_COLLECTOR_KEYS, or the "
+            "collector_keys_file setting)",
+            parameter="collector_keys",
+        )
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warehouse = Warehouse(workspace / "warehouse.duckdb", memory_limit=memory_limit)
-        spool = Spool(workspace / "spool", warehouse)
+        warehouse = Warehouse(ws.warehouse_path, memory_limit=ws.settings.warehouse_memory_limit)
+        spool = Spool(ws.spool_path, warehouse)
         spool.load()  # rows acknowledged before a crash
         state["spool"] = spool
+        state["ws"] = ws.owned_by(warehouse)
+        me = owner.announce(ws, url) if url else None
+        state["owner"] = me
 
         async def loader() -> None:
             while True:
@@ -129,6 +176,8 @@ def create_collector(
         try:
             yield
         finally:
+            if me is not None:
+                owner.withdraw(ws, me)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -136,6 +185,10 @@ def create_collector(
             warehouse.close()
 
     app = FastAPI(title="tinylift collector", lifespan=lifespan)
+
+    @app.exception_handler(TinyliftError)
+    async def tinylift_error(request: Request, exc: TinyliftError) -> JSONResponse:
+        return error_response(exc)
 
     def authorised(
         authorization: Annotated[str | None, Header()] = None,
@@ -145,7 +198,14 @@ def create_collector(
         if key not in keys:
             raise HTTPException(status_code=401, detail="missing or unknown API key")
 
+    def local_owner(authorization: Annotated[str | None, Header()] = None) -> None:
+        me = state.get("owner")
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if me is None or not token or token != me.token:
+            raise HTTPException(status_code=401, detail="jobs need the token of server.json")
+
     auth = [Depends(authorised)]
+    job_auth = [Depends(local_owner)]
 
     async def take(kind: Literal["events", "exposures"], rows: list[Any]) -> BatchResult:
         good, duplicates, bad = _validate(kind, rows)
@@ -168,17 +228,45 @@ def create_collector(
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         """Running experiments and holdouts, for SDKs to assign locally (ETag-cached)."""
-        try:
-            doc = sdk_config(workspace)
-        except NotFound as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from None
-        except ConfigError as exc:
-            raise HTTPException(status_code=409, detail=str(exc)) from None
+        doc = await asyncio.to_thread(sdk_config, ws)
         body = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(body, media_type="application/json", headers={"ETag": etag})
+
+    async def flushed() -> Workspace:
+        """The owned workspace, once every row acknowledged so far is in the warehouse."""
+        await asyncio.to_thread(state["spool"].load)
+        held: Workspace = state["ws"]
+        return held
+
+    @app.post("/api/jobs/analyze", dependencies=job_auth)
+    async def analyze_job(job: AnalyzeJob) -> dict[str, Any]:
+        """Analyse experiments on this process's warehouse (see ``tinylift analyze``)."""
+        held = await flushed()
+        result = await asyncio.to_thread(
+            analysis.analyze, held, job.keys or None, cutoff=job.cutoff, store=job.store
+        )
+        return result.to_dict()
+
+    @app.post("/api/jobs/refresh", dependencies=job_auth)
+    async def refresh_job(job: RefreshJob) -> list[dict[str, Any]]:
+        """Refresh experiments on this process's warehouse (see ``tinylift refresh``)."""
+        held = await flushed()
+        return await asyncio.to_thread(analysis.refresh, held, job.keys or None)
+
+    @app.post("/api/jobs/ingest", dependencies=job_auth)
+    async def ingest_job(job: IngestJob) -> dict[str, Any]:
+        """Load a file into this process's warehouse (see ``tinylift ingest``)."""
+        held = await flushed()
+        spool: Spool = state["spool"]
+
+        def run() -> dict[str, Any]:
+            with spool.exclusive():  # one writer at a time on the connection
+                return data.ingest(held, Path(job.path), job.kind).to_dict()
+
+        return await asyncio.to_thread(run)
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:

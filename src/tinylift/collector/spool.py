@@ -13,11 +13,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from tinylift.warehouse.ingest import LoadReport, ingest
+from tinylift.warehouse.load import LoadReport, ingest
 from tinylift.warehouse.store import Warehouse
 
 __all__ = ["Spool"]
@@ -69,6 +70,12 @@ class Spool:
             for p in sorted(self.folder.glob("*.jsonl.open")):
                 p.rename(p.with_suffix(""))  # drop ".open"
         return sorted(self.folder.glob("*.jsonl"))
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold off the loader (for another write on the same warehouse connection)."""
+        with self._load_lock:
+            yield
 
     def load(self) -> list[LoadReport]:
         """Load every closed spool file into the warehouse, then delete it."""

@@ -18,14 +18,15 @@ channel          what it multiplies
 Most effects are zero, a few are +0.5 % to +2 %, some are negative, and five
 experiments carry the built-in cases of the design (discount vs returns, a
 broken split, a novelty effect, a vanity metric, anecdotes that disagree).
-The experiments themselves are listed in ``calendar.py``.
+The experiments themselves are data: ``calendar.yml`` beside this file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 __all__ = [
     "CHANNELS",
@@ -145,8 +146,27 @@ class HoldoutSpec:
 HOLDOUT: Final = HoldoutSpec(key="global-holdout-2026", share=0.05, start_day=0)
 
 
-def experiments() -> tuple[ExperimentSpec, ...]:
-    """The company's experiments over the year, in start order (see ``calendar.py``)."""
-    from tinylift.demo.calendar import calendar
+def _spec(entry: dict[str, Any]) -> ExperimentSpec:
+    """One experiment of ``calendar.yml``."""
+    d = dict(entry)
+    d["variants"] = tuple(
+        VariantSpec(v["key"], float(v["weight"]), MappingProxyType(dict(v.get("effects", {}))))
+        for v in d["variants"]
+    )
+    d["anecdotes"] = tuple(Anecdote(**a) for a in d.get("anecdotes", ()))
+    for name in ("countries", "platforms", "novelty_channels"):
+        if d.get(name) is not None:
+            d[name] = tuple(d[name])
+    return ExperimentSpec(**d)
 
-    return calendar()
+
+@cache
+def experiments() -> tuple[ExperimentSpec, ...]:
+    """The company's experiments over the year, in start order (from ``calendar.yml``)."""
+    from importlib.resources import files
+
+    import yaml
+
+    doc = yaml.safe_load(files("tinylift.demo").joinpath("calendar.yml").read_text())
+    specs = [_spec(e) for e in doc["experiments"]]
+    return tuple(sorted(specs, key=lambda s: (s.start_day, s.key)))

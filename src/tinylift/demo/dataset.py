@@ -14,15 +14,18 @@ from tinylift.config import Settings
 from tinylift.demo.company import HOLDOUT, TEAMS, ExperimentSpec
 from tinylift.demo.simulate import START, Chunk, Simulation
 from tinylift.metrics.catalog import CATALOG_FILE
+from tinylift.warehouse.contract import ExperimentWindow
 from tinylift.warehouse.store import Warehouse
 
 __all__ = [
     "Company",
     "DemoSummary",
     "anecdotes_table",
+    "experiment_windows",
     "experiments_table",
     "generate",
     "load_demo",
+    "write_catalog",
 ]
 
 
@@ -135,51 +138,31 @@ def anecdotes_table(specs: tuple[ExperimentSpec, ...]) -> pa.Table:
     )
 
 
-def write_definitions(workspace: Path, sim: Simulation) -> None:
-    """The demo's metric catalog and experiment definitions, as workspace files."""
-    from datetime import timedelta
+def write_catalog(workspace: Path) -> None:
+    """The demo's metric catalog, as the workspace's ``metrics.yml``."""
     from importlib.resources import files
-
-    from tinylift.assignment import Holdout
-    from tinylift.experiments import ExperimentConfig, VariantConfig, save_experiments
 
     (workspace / CATALOG_FILE).write_text(
         files("tinylift.demo").joinpath("metrics.yml").read_text()
     )
-    day0 = START.date()
-    configs = [
-        ExperimentConfig(
+
+
+def experiment_windows(sim: Simulation) -> list[ExperimentWindow]:
+    """Each experiment's design and enrolment dates, as the warehouse's checks read them."""
+    from datetime import timedelta
+
+    return [
+        ExperimentWindow(
             key=s.key,
-            name=s.name,
-            team=s.team,
-            area=s.area,
+            variants=tuple(v.key for v in s.variants),
+            metrics=(),
+            start=START + timedelta(days=s.start_day),
+            end=START + timedelta(days=min(s.ship_day, sim.days)),
+            weights=tuple(v.weight for v in s.variants),
             layer=s.layer,
-            hypothesis=s.hypothesis,
-            variants=[VariantConfig(key=v.key, weight=v.weight) for v in s.variants],
-            layer_range=sim.ranges[s.key],
-            start=day0 + timedelta(days=s.start_day),
-            # enrollment ends at end_day; data run to the end of every unit's window
-            end=day0 + timedelta(days=min(s.ship_day, sim.days) - 1),
         )
         for s in sim.specs
     ]
-    configs.append(
-        ExperimentConfig(
-            key=HOLDOUT.key,
-            name="Global holdout 2026",
-            team="product",
-            area="holdout",
-            hypothesis="Everything we ship this year adds up to a measurable lift.",
-            variants=[
-                VariantConfig(key="holdout", weight=HOLDOUT.share),
-                VariantConfig(key="general", weight=1 - HOLDOUT.share),
-            ],
-            start=day0,
-            end=day0 + timedelta(days=sim.days - 1),
-        )
-    )
-    # The simulator drew its own holdout; SDKs get the same 5 % share by GrowthBook hashing.
-    save_experiments(workspace / "experiments.yml", configs, [Holdout(HOLDOUT.key, HOLDOUT.share)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +204,7 @@ def load_demo(
                 on_chunk(chunk)
     out = settings.workspace / "demo"
     out.mkdir(exist_ok=True)
-    write_definitions(settings.workspace, sim)
+    write_catalog(settings.workspace)
     pq.write_table(sim.truth.table(), out / "truth.parquet")
     pq.write_table(experiments_table(sim), out / "experiments.parquet")
     pq.write_table(anecdotes_table(sim.specs), out / "anecdotes.parquet")

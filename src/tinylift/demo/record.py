@@ -30,7 +30,7 @@ from tinylift.registry import (
 )
 from tinylift.warehouse.engine import Engine
 
-__all__ = ["RecordSummary", "record_company"]
+__all__ = ["RecordSummary", "record_company", "register_company"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,13 @@ def _day(n: int) -> datetime:
     return START + timedelta(days=n)
 
 
-def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[ExperimentSpec]:
+def register_company(
+    registry: Registry, sim: Simulation, catalog: Catalog, *, as_of_day: int | None = None
+) -> list[ExperimentSpec]:
+    """Register the teams, experiments (started and stopped on their simulated days),
+    anecdotes and the holdout, as the registry stood on ``as_of_day`` (default: the
+    end of the simulation); returns the experiments that had finished."""
+    day = sim.days if as_of_day is None else as_of_day
     oec = [m.name for m in catalog if m.role == "oec"]
     guardrails = [m.name for m in catalog if m.role == "guardrail"]
     secondary = [m.name for m in catalog if m.role == "secondary"]
@@ -79,7 +85,7 @@ def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[Exp
                 },
                 catalog=catalog,
             )
-            if spec.start_day >= sim.days:
+            if spec.start_day >= day:
                 continue  # still a draft at the end of the year
             start_experiment(s, key=spec.key, at=_day(spec.start_day))
             for a in spec.anecdotes:
@@ -95,7 +101,7 @@ def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[Exp
                     },
                 )
             # data collection ends when every enrolled unit had its full window
-            if spec.ship_day <= sim.days:
+            if spec.ship_day <= day:
                 stop_experiment(s, key=spec.key, at=_day(spec.ship_day))
                 finished.append(spec)
         # the long-term holdout runs all year: SDKs keep its units out of everything
@@ -103,6 +109,7 @@ def _register(registry: Registry, sim: Simulation, catalog: Catalog) -> list[Exp
             s,
             spec={
                 "key": HOLDOUT.key,
+                "kind": "holdout",
                 "name": "Global holdout 2026",
                 "hypothesis": "Everything we ship this year adds up to a measurable lift.",
                 "area": "holdout",
@@ -133,7 +140,7 @@ def record_company(
     """Register, analyse and decide the simulated company's experiments."""
     say = on_stage or (lambda _: None)
     say("registering experiments")
-    finished = _register(registry, sim, catalog)
+    finished = register_company(registry, sim, catalog)
     started = [s.key for s in sim.specs if s.start_day < sim.days]
     analysis = analyze_registered(
         registry,

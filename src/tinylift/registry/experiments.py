@@ -135,6 +135,7 @@ def create_experiment(
         raise Conflict(f"experiment {spec.key!r} already exists; choose another key")
     exp = Experiment(
         key=spec.key,
+        kind=spec.kind,
         name=spec.name,
         hypothesis=spec.hypothesis,
         area=spec.area,

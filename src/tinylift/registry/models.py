@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "AREAS",
+    "KINDS",
     "OUTCOMES",
     "ROLES",
     "SENTIMENTS",
@@ -62,6 +63,9 @@ Area = Literal[
 AREAS: Final = get_args(Area)
 #: The lifecycle, in order; see :mod:`tinylift.registry.experiments`.
 STATUSES: Final = ("draft", "running", "stopped", "decided")
+#: An experiment compares variants; a holdout keeps a share of all users away
+#: from everything shipped (its first variant is the held-out share).
+KINDS: Final = ("experiment", "holdout")
 ROLES: Final = ("oec", "secondary", "guardrail")
 OUTCOMES: Final = ("ship", "iterate", "abandon")
 SENTIMENTS: Final = ("positive", "neutral", "negative")
@@ -143,9 +147,11 @@ class Experiment(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("area", AREAS), name="area"),
         CheckConstraint("coverage > 0 AND coverage <= 1", name="coverage"),
+        CheckConstraint(_in("kind", KINDS), name="kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="experiment", server_default="experiment")
     name: Mapped[str] = mapped_column(String(200))
     hypothesis: Mapped[str] = mapped_column(Text, default="")
     area: Mapped[str] = mapped_column(String(32))

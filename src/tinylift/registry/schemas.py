@@ -44,6 +44,8 @@ class ExperimentCreate(_In):
     """A new experiment's design; it starts as a draft."""
 
     key: str = Field(pattern=KEY_PATTERN)
+    #: ``holdout``: keeps its first variant's share of all users from everything shipped.
+    kind: Literal["experiment", "holdout"] = "experiment"
     name: str = Field(min_length=1, max_length=200)
     hypothesis: str = ""
     area: Area = "other"
@@ -87,6 +89,15 @@ class ExperimentCreate(_In):
         return self
 
     @model_validator(mode="after")
+    def _holdout(self) -> ExperimentCreate:
+        if self.kind == "holdout":
+            if len(self.variants) != 2:
+                raise ValueError("a holdout has two variants: the held-out share, then the rest")
+            if self.layer is not None:
+                raise ValueError("a holdout spans all users: give it no layer")
+        return self
+
+    @model_validator(mode="after")
     def _metrics_once(self) -> ExperimentCreate:
         names = ([self.oec] if self.oec else []) + self.secondary + self.guardrails
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -110,6 +121,7 @@ class ExperimentPublic(_Out):
     """An experiment as the registry holds it."""
 
     key: str
+    kind: str
     name: str
     hypothesis: str
     area: str
@@ -135,6 +147,7 @@ class ExperimentPublic(_Out):
         """From an :class:`~tinylift.registry.models.Experiment`."""
         return cls(
             key=exp.key,
+            kind=exp.kind,
             name=exp.name,
             hypothesis=exp.hypothesis,
             area=exp.area,

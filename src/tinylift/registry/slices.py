@@ -92,8 +92,8 @@ def _rule(exp: Experiment) -> ExperimentRule:
 def registry_sdk_config(session: Session) -> dict[str, Any]:
     """What SDKs need to assign locally: running experiments and holdouts.
 
-    A running experiment in the ``holdout`` area is a global holdout whose
-    share is its first variant's weight.
+    A running record of kind ``holdout`` is a global holdout whose share is
+    its first variant's share of the weights.
     """
     running = list(
         session.scalars(
@@ -101,7 +101,7 @@ def registry_sdk_config(session: Session) -> dict[str, Any]:
         )
     )
     holdouts = [
-        Holdout(e.key, e.weights[0] / sum(e.weights)) for e in running if e.area == "holdout"
+        Holdout(e.key, e.weights[0] / sum(e.weights)) for e in running if e.kind == "holdout"
     ]
-    rules = [_rule(e) for e in running if e.area != "holdout"]
+    rules = [_rule(e) for e in running if e.kind != "holdout"]
     return Assigner(rules, holdouts).to_dict()

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from scipy import stats as sps
 
 from tinylift.errors import StatsError
+from tinylift.results import Result, plain
 from tinylift.stats.srm import SrmResult
 
 __all__ = ["Decision", "MetricEvidence", "Recommendation", "decide"]
@@ -59,8 +60,8 @@ class MetricEvidence:
         return -self.rel_effect if self.lower_is_better else self.rel_effect
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, repr=False)
+class Decision(Result):
     """A recommendation with the reasons, in words, and the per-metric checks."""
 
     recommendation: Recommendation
@@ -72,7 +73,7 @@ class Decision:
         return {
             "recommendation": self.recommendation,
             "reasons": list(self.reasons),
-            "checks": list(self.checks),
+            "checks": plain(list(self.checks)),
         }
 
 

@@ -26,8 +26,9 @@ from scipy import optimize
 from scipy import stats as sps
 
 from tinylift.errors import StatsError
-from tinylift.stats.group_sequential import Spending, crossing_probabilities, spending_boundaries
-from tinylift.stats.sequential import cs_rho2
+from tinylift.results import Result
+from tinylift.stats.boundaries import Spending, crossing_probabilities, spending_boundaries
+from tinylift.stats.confidence_sequences import cs_rho2
 
 __all__ = [
     "PowerResult",
@@ -42,8 +43,8 @@ Design = Literal["fixed", "sequential", "group-sequential"]
 MetricKind = Literal["proportion", "mean", "ratio"]
 
 
-@dataclass(frozen=True, slots=True)
-class PowerResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class PowerResult(Result):
     """A power plan. ``n_per_variant`` is for the smallest arm's share."""
 
     n_per_variant: int

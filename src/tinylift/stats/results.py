@@ -7,15 +7,16 @@ one dict per (metric, treatment) with the honest field names the CLI's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    import pandas as pd
+from tinylift.results import Result, frozen_mapping
 
+if TYPE_CHECKING:
     from tinylift.stats.moments import Moments
 
 __all__ = ["Alternative", "Comparison"]
@@ -50,8 +51,8 @@ def _py(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, eq=False)
-class Comparison:
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison(Result):
     """Treatment-versus-control results for several metrics at once.
 
     ``flags`` explains every value that is not an ordinary number: an empty
@@ -65,10 +66,20 @@ class Comparison:
     treatments: tuple[str, ...]
     alpha: float
     alternative: Alternative
-    values: dict[str, F64]
+    values: Mapping[str, F64]
     flags: NDArray[np.object_]
-    extra: dict[str, F64] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, F64] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    _repr_fields = ("method", "metrics", "treatments")
+
+    def __post_init__(self) -> None:
+        # a result is a value: its arrays read-only, its mappings immutable
+        for name in ("values", "extra"):
+            arrays = {k: _read_only(v) for k, v in getattr(self, name).items()}
+            object.__setattr__(self, name, frozen_mapping(arrays))
+        object.__setattr__(self, "flags", _read_only(self.flags))
+        object.__setattr__(self, "info", frozen_mapping(self.info))
 
     @classmethod
     def of(
@@ -133,6 +144,10 @@ class Comparison:
         rows = self.records()
         return rows[0] if len(rows) == 1 else {"rows": rows}
 
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """One dict per (metric, treatment)."""
+        return self.records()
+
     def row(self, metric: str, variant: str | None = None) -> dict[str, Any]:
         """The record of one metric (and treatment; the first by default)."""
         i = self.metrics.index(metric)
@@ -171,11 +186,9 @@ class Comparison:
             info={**self.info, "correction": method, "family": family},
         )
 
-    def to_pandas(self) -> pd.DataFrame:
-        """A DataFrame with one row per (metric, treatment)."""
-        import pandas as pd
 
-        return pd.DataFrame.from_records(self.records())
-
-    def _repr_html_(self) -> str:
-        return str(self.to_pandas().to_html())
+def _read_only(values: Any) -> Any:
+    """A read-only view (the caller's own array stays writable)."""
+    view = np.asarray(values).view()
+    view.setflags(write=False)
+    return view

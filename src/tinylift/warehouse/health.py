@@ -8,14 +8,14 @@ the planned weights (chi-square, :func:`tinylift.stats.srm_test`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 
 import ibis
 
-from tinylift.experiments import ExperimentConfig
 from tinylift.stats.srm import SrmResult, srm_test
+from tinylift.warehouse.contract import ExperimentWindow
 from tinylift.warehouse.engine import Engine
 
 __all__ = ["Collision", "HealthReport", "assignment_health"]
@@ -44,20 +44,25 @@ class HealthReport:
         return not self.collisions and not any(s.mismatch for s in self.splits.values())
 
 
-def _overlap(a: ExperimentConfig, b: ExperimentConfig) -> bool:
-    lo = max(a.start or date.min, b.start or date.min)
-    hi = min(a.end or date.max, b.end or date.max)
-    return lo <= hi
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _overlap(a: ExperimentWindow, b: ExperimentWindow) -> bool:
+    lo = max(a.start or _EARLIEST, b.start or _EARLIEST)
+    hi = min(a.end or _LATEST, b.end or _LATEST)
+    return lo < hi
 
 
 def assignment_health(
     engine: Engine,
-    experiments: Mapping[str, ExperimentConfig],
+    designs: Sequence[ExperimentWindow],
     *,
     srm_threshold: float = 0.001,
     exposures: str = "exposures",
 ) -> HealthReport:
-    """Check every defined experiment's exposures for collisions and skew (two queries)."""
+    """Check every experiment's exposures for collisions and skew (two queries)."""
+    experiments = {w.key: w for w in designs}
     x = engine.table(exposures)
     x = x.filter(x.experiment_key.isin(list(experiments)))
     units = x.select("experiment_key", "unit_id").distinct()
@@ -94,10 +99,9 @@ def assignment_health(
         seen = by_exp.get(key)
         if not seen:
             continue
-        planned = [v.key for v in cfg.variants]
         splits[key] = srm_test(
-            [seen.get(v, 0) for v in planned],
-            [v.weight for v in cfg.variants],
+            [seen.get(v, 0) for v in cfg.variants],
+            list(cfg.weights) if cfg.weights else None,
             threshold=srm_threshold,
         )
     return HealthReport(tuple(collisions), splits)

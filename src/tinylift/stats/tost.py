@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from tinylift.errors import StatsError
+from tinylift.results import Result
 from tinylift.stats.frequentist import _check, contrast
 from tinylift.stats.moments import Moments
 
@@ -24,8 +25,8 @@ __all__ = ["Equivalence", "equivalence"]
 F64 = NDArray[np.float64]
 
 
-@dataclass(frozen=True, eq=False)
-class Equivalence:
+@dataclass(frozen=True, eq=False, repr=False)
+class Equivalence(Result):
     """TOST results, arrays shaped (metrics, treatments)."""
 
     metrics: tuple[str, ...]
@@ -35,6 +36,23 @@ class Equivalence:
     high: F64
     p_value: F64
     equivalent: NDArray[np.bool_]
+
+    _repr_fields = ("metrics", "treatments", "equivalent")
+
+    def __post_init__(self) -> None:
+        for name in ("effect", "low", "high", "p_value", "equivalent"):
+            view = np.asarray(getattr(self, name)).view()
+            view.setflags(write=False)
+            object.__setattr__(self, name, view)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """One dict per (metric, treatment)."""
+        return [self.row(m, v) for m in self.metrics for v in self.treatments]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The single row as a dict, or ``{"rows": [...]}`` for several."""
+        rows = self.to_dicts()
+        return rows[0] if len(rows) == 1 else {"rows": rows}
 
     def row(self, metric: str, variant: str | None = None) -> dict[str, Any]:
         """One (metric, treatment) as a dict."""

@@ -15,11 +15,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import duckdb
 
 from tinylift.errors import DataError
+from tinylift.results import Result, frozen_mapping
 from tinylift.warehouse.store import TABLES, Warehouse
 
 __all__ = ["REASONS", "LoadReport", "ingest"]
@@ -95,8 +96,8 @@ _REQUIRED: Final = {
 }
 
 
-@dataclass(frozen=True)
-class LoadReport:
+@dataclass(repr=False, frozen=True)
+class LoadReport(Result):
     """What one load did; ``read == loaded + quarantined + duplicates``."""
 
     file: str
@@ -105,12 +106,23 @@ class LoadReport:
     loaded: int
     quarantined: int
     duplicates: int
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: Mapping[str, int] = field(default_factory=dict)
+
+    _repr_fields = ("file", "loaded", "quarantined")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reasons", frozen_mapping(self.reasons))
 
     @property
     def reconciles(self) -> bool:
         """Every row read is accounted for."""
         return self.read == self.loaded + self.quarantined + self.duplicates
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LoadReport:
+        """Rebuild from :meth:`to_dict` output."""
+        names = ("file", "kind", "read", "loaded", "quarantined", "duplicates")
+        return cls(**{k: data[k] for k in names}, reasons=dict(data.get("reasons", {})))
 
 
 def _sha256(path: Path) -> str:

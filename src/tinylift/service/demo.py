@@ -1,0 +1,88 @@
+"""Use case of the demo: simulate the company, load it, register, analyse and decide it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinylift.errors import Conflict
+from tinylift.service.owner import owner_of
+
+if TYPE_CHECKING:
+    from tinylift.demo.dataset import DemoSummary
+    from tinylift.demo.record import RecordSummary
+    from tinylift.demo.simulate import Chunk
+    from tinylift.service.workspace import Workspace
+
+__all__ = ["DemoResult", "build_demo", "check_demo"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo loaded and recorded."""
+
+    data: DemoSummary
+    record: RecordSummary
+
+
+def check_demo(*, users: int, seed: int, days: int) -> int:
+    """Validate the demo's parameters before anything touches the disk; the number of
+    blocks of customers the simulation will take."""
+    from tinylift.demo.simulate import Simulation
+
+    return Simulation(users=users, days=days, seed=seed).n_chunks
+
+
+def build_demo(
+    ws: Workspace,
+    *,
+    users: int,
+    seed: int = 0,
+    days: int = 365,
+    on_chunk: Callable[[Chunk], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Simulate the company into the workspace's warehouse and record it in a fresh registry.
+
+    Raises:
+        Conflict: a server owns the warehouse, or ``registry_url`` names a registry that
+            already holds experiments.
+    """
+    from tinylift.demo.dataset import load_demo
+    from tinylift.demo.record import record_company
+    from tinylift.demo.simulate import Simulation
+    from tinylift.registry import Registry, list_experiments
+
+    owner = owner_of(ws)
+    if owner is not None:
+        raise Conflict(
+            f"a server (pid {owner.pid}) owns this workspace's warehouse; stop it before "
+            "rebuilding the demo"
+        )
+    sim = Simulation(users=users, days=days, seed=seed)
+    data = load_demo(ws.settings, users=users, seed=seed, days=days, on_chunk=on_chunk)
+    if ws.settings.registry_is_file:
+        # the demo's own SQLite registry is rebuilt with the data
+        own = ws.registry_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{own}{suffix}").unlink(missing_ok=True)
+    with Registry(ws.registry_url) as reg:
+        with reg.session() as s:
+            if list_experiments(s):
+                raise Conflict(
+                    "the registry at registry_url already holds experiments; the demo fills "
+                    "an empty one (unset registry_url to use the workspace's own)"
+                )
+        with ws.engine(read_only=False) as engine:
+            recorded = record_company(
+                reg,
+                engine,
+                ws.catalog(),
+                sim,
+                alpha=ws.settings.alpha,
+                srm_alpha=ws.settings.srm_alpha,
+                on_stage=on_stage,
+            )
+    return DemoResult(data, recorded)

@@ -1,0 +1,91 @@
+"""What the warehouse and the analysis agree on: what to compute, and what comes back.
+
+No query engine is imported here, so the analysis layer can name these
+types without loading Ibis or DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from tinylift.results import Result
+
+if TYPE_CHECKING:
+    from tinylift.stats.moments import Moments
+    from tinylift.stats.quantile import QuantileStats
+
+__all__ = ["DIMENSIONS", "QUANTILE_DELTA", "ExperimentStats", "ExperimentWindow", "Refresh"]
+
+#: Quantile metrics: each arm's quantiles at q - delta and q + delta give the
+#: density estimate behind the standard error (see tinylift.stats.quantile).
+QUANTILE_DELTA: Final = 0.02
+#: Exposure attributes a refresh can break results down by.
+DIMENSIONS: Final = ("country", "platform")
+
+
+@dataclass(frozen=True)
+class ExperimentWindow:
+    """What to compute for one experiment: its variants (control first), metrics, dates."""
+
+    key: str
+    variants: tuple[str, ...]
+    metrics: tuple[str, ...]
+    start: datetime | None = None
+    end: datetime | None = None  # data cutoff, exclusive
+    #: Planned weights, in variant order (equal when None), for checks of the split.
+    weights: tuple[float, ...] | None = None
+    #: The layer whose units it shares with no other running experiment.
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentStats:
+    """One experiment's sufficient statistics after a refresh."""
+
+    key: str
+    variants: tuple[str, ...]
+    units: dict[str, int]
+    multi_variant_units: int
+    unplanned_variant_units: int
+    metrics: dict[str, Moments]
+    breakdowns: dict[str, dict[str, dict[str, Moments]]] = field(default_factory=dict)
+    quantiles: dict[str, QuantileStats] = field(default_factory=dict)
+    daily: list[tuple[date, dict[str, Moments]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, repr=False)
+class Refresh(Result):
+    """The result of a refresh: statistics per experiment, and the SQL that ran."""
+
+    experiments: dict[str, ExperimentStats]
+    sql: str
+
+    _repr_fields = ("experiments",)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Per experiment: units per arm, excluded units, and every metric's moments."""
+        return {
+            "experiments": {
+                key: {
+                    "units": dict(st.units),
+                    "multi_variant_units": st.multi_variant_units,
+                    "unplanned_variant_units": st.unplanned_variant_units,
+                    "metrics": {
+                        name: {"n": mo.n.tolist(), "s": mo.s.tolist(), "ss": mo.ss.tolist()}
+                        for name, mo in st.metrics.items()
+                    },
+                }
+                for key, st in self.experiments.items()
+            },
+            "sql": self.sql,
+        }
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """One row per (experiment, variant): its units."""
+        return [
+            {"experiment": key, "variant": v, "units": st.units.get(v, 0)}
+            for key, st in self.experiments.items()
+            for v in st.variants
+        ]

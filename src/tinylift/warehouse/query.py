@@ -1,0 +1,234 @@
+"""Building the refresh's queries with Ibis: entries, per-unit measures, moments.
+
+Plan (one heavy query, then light aggregations of its per-unit result):
+
+1. *Entries*: each unit's first exposure per experiment (inside the
+   experiment's dates) is its entry; units seen in more than one variant are
+   excluded and counted.
+2. *Per-unit measures*: events joined to entries on the unit, restricted to
+   the widest window any metric needs, aggregated per (experiment, unit) with
+   one conditional sum per distinct measure (event, value, filter, window),
+   post-period and CUPED pre-period alike. Events are read once for all
+   experiments.
+3. *Sufficient statistics*: per (experiment, variant [, dimension | entry
+   day]) the unit count, sums and cross-products of every metric's columns
+   (see :class:`tinylift.stats.Moments`).
+
+Metric definitions reach the engine only as Ibis literals and generated
+column names (m0, m1 ...), never as SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations_with_replacement
+
+import ibis
+import ibis.expr.types as ir
+
+from tinylift.metrics import Catalog
+from tinylift.warehouse.contract import ExperimentWindow
+from tinylift.warehouse.dialects import (
+    FAR_FUTURE,
+    FAR_PAST,
+    by_experiment,
+    filter_condition,
+    first_by,
+    unit_part,
+)
+from tinylift.warehouse.plan import Plan
+
+__all__ = ["by", "compile_refresh", "finish", "moment_aggs", "units_of"]
+
+
+def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str) -> ir.Table:
+    x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
+    x = x.mutate(
+        exp_start=by_experiment(
+            x.experiment_key, {w.key: w.start or FAR_PAST for w in windows}, x.timestamp
+        ),
+        exp_end=by_experiment(
+            x.experiment_key, {w.key: w.end or FAR_FUTURE for w in windows}, x.timestamp
+        ),
+    )
+    x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
+    entries = x.group_by(["experiment_key", "unit_id"]).aggregate(
+        entry_ts=x.timestamp.min(),
+        # seen in more than one variant (cheaper than counting distinct variants)
+        mixed=x.variant_key.min() != x.variant_key.max(),
+        variant_key=x.variant_key.min(),
+        country=first_by(dialect, x.country, x.timestamp),
+        platform=first_by(dialect, x.platform, x.timestamp),
+        exp_end=x.exp_end.max(),
+    )
+    # A small integer per experiment: the per-unit aggregation groups by
+    # (xi, unit_id), much cheaper than by two strings.
+    xi = ibis.cases(
+        *[(entries.experiment_key == ibis.literal(w.key), i) for i, w in enumerate(windows)],
+        else_=-1,
+    )
+    return entries.mutate(xi=xi.cast("int16"))
+
+
+def _per_unit(events: ir.Table, valid: ir.Table, plan: Plan, dialect: str) -> ir.Table:
+    lo, hi = plan.span
+    names = sorted({k[0] for k in plan.measures})
+    filters = sorted({k[2] for k in plan.measures if k[2]})
+    ev = events.filter(events.event_name.isin(names))
+    # Everything a measure asks of an event is worked out once per event, not
+    # once per (event, entry) pair: the pairs carry a small code, the value and
+    # one flag per filter instead of the name and the properties text.
+    ev = ev.select(
+        "unit_id",
+        "timestamp",
+        code=ibis.cases(
+            *[(ev.event_name == ibis.literal(n), i) for i, n in enumerate(names)], else_=-1
+        ).cast("int8"),
+        amount=ev.value.fill_null(0.0),
+        **{
+            f"f{i}": filter_condition(ev, flt, dialect).fill_null(False)
+            for i, flt in enumerate(filters)
+        },
+    )
+    # Window boundaries once per entry, not once per (event, entry) pair: the
+    # pair conditions become plain timestamp comparisons.
+    days = sorted({lo, hi} | {k[3] for k in plan.measures} | {k[4] for k in plan.measures})
+    v = valid.select("xi", "unit_id", "entry_ts", "exp_end")
+    v = v.mutate(**{_bound(d): v.entry_ts + ibis.interval(days=d) for d in days})
+    v = v.mutate(span_end=ibis.least(v[_bound(hi)], v.exp_end))
+    j = ev.join(
+        v,
+        [ev.unit_id == v.unit_id, ev.timestamp >= v[_bound(lo)], ev.timestamp < v.span_end],
+    )
+    aggs = {}
+    for (event, value, flt, m_lo, m_hi), col in plan.measures.items():
+        cond = j.code == ibis.literal(names.index(event), type="int8")
+        if m_lo != lo:  # the join already keeps events from the span's start on
+            cond &= j.timestamp >= j[_bound(m_lo)]
+        if m_hi != hi:  # ... and before its end
+            cond &= j.timestamp < j[_bound(m_hi)]
+        if flt:
+            cond &= j[f"f{filters.index(flt)}"]
+        amount = j.amount if value == "value" else ibis.literal(1.0)
+        aggs[col] = ibis.ifelse(cond, amount, 0.0).sum()
+    return j.group_by([j.xi, j.unit_id]).aggregate(**aggs)
+
+
+def _bound(days: int) -> str:
+    """Column holding entry time + ``days`` (b_m28 is 28 days before entry)."""
+    return f"b_{'m' if days < 0 else 'p'}{abs(days)}"
+
+
+def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan) -> ir.Table:
+    """One row per entry, multi-variant ones included (flagged, excluded from results)."""
+    u = entries.left_join(
+        per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
+    )
+    return u.select(
+        entries.experiment_key,
+        entries.unit_id,
+        entries.variant_key,
+        entries.country,
+        entries.platform,
+        entries.mixed,
+        entry_day=entries.entry_ts.date(),
+        **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
+    )
+
+
+def _metric_columns(
+    units: ir.Table, caps: ir.Table | None, plan: Plan
+) -> tuple[ir.Table, dict[str, list[str]]]:
+    """Add each metric's Moments columns (capped, binarised) to the unit table."""
+    out: dict[str, ir.Value] = {}
+    names: dict[str, list[str]] = {}
+    for j, m in enumerate(plan.metrics):
+        cols = []
+        cap = getattr(m, "cap", None)
+        for a, (measure, transform) in enumerate(plan.columns[m.name]):
+            x: ir.NumericValue = units[measure]
+            if transform == "any":
+                x = ibis.ifelse(x > 0, 1.0, 0.0)
+            elif transform == "cap" and cap is not None:
+                limit = ibis.literal(cap.absolute) if cap.absolute else caps[f"cap_{j}"]  # type: ignore[index]
+                x = ibis.least(x, limit)
+            name = f"x{j}_{a}"
+            out[name] = x
+            cols.append(name)
+        names[m.name] = cols
+    return units.mutate(**out), names
+
+
+def _caps(units: ir.Table, plan: Plan) -> ir.Table | None:
+    aggs = {}
+    for j, m in enumerate(plan.metrics):
+        cap = getattr(m, "cap", None)
+        if cap is not None and cap.percentile is not None:
+            col = units[plan.columns[m.name][0][0]]
+            # the percentile of units that have the metric at all
+            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=(col > 0) & ~units.mixed)
+    if not aggs:
+        return None
+    return units.group_by("experiment_key").aggregate(**aggs)
+
+
+def moment_aggs(t: ir.Table, names: dict[str, list[str]]) -> dict[str, ir.Value]:
+    aggs: dict[str, ir.Value] = {"n": t.count()}
+    for j, cols in enumerate(names.values()):
+        for a, c in enumerate(cols):
+            aggs[f"s{j}_{a}"] = t[c].sum()
+        for (a, ca), (b, cb) in combinations_with_replacement(list(enumerate(cols)), 2):
+            aggs[f"q{j}_{a}_{b}"] = (t[ca] * t[cb]).sum()
+    return aggs
+
+
+def by(keys: list[str]) -> list[str]:
+    """Group keys, plus the multi-variant flag: those units form groups of their own
+    (counted, then dropped), cheaper than filtering every aggregate."""
+    return [*keys, "mixed"]
+
+
+def units_of(
+    exposures: ir.Table,
+    events: ir.Table,
+    plan: Plan,
+    experiments: Sequence[ExperimentWindow],
+    dialect: str,
+    part: int = 0,
+    parts: int = 1,
+) -> ir.Table:
+    """The per-unit table of one share of the units (all of them when ``parts`` is 1).
+
+    Shares split units by a hash of their id, so each share's hash tables fit
+    in memory; every unit falls in exactly one share.
+    """
+    if parts > 1:
+        exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
+        events = events.filter(unit_part(events.unit_id, parts) == part)
+    entries = _entries(exposures, experiments, dialect)
+    valid = entries.filter(~entries.mixed)
+    return _units(entries, _per_unit(events, valid, plan, dialect), plan)
+
+
+def finish(units: ir.Table, plan: Plan) -> tuple[ir.Table, dict[str, list[str]]]:
+    """Every metric's columns (capped, binarised) on the per-unit table, and their names."""
+    caps = _caps(units, plan)
+    if caps is not None:
+        units = units.left_join(caps, "experiment_key")
+    return _metric_columns(units, caps, plan)
+
+
+def compile_refresh(
+    catalog: Catalog, experiments: Sequence[ExperimentWindow], *, dialect: str
+) -> str:
+    """The refresh's main query as SQL for any dialect Ibis supports (no connection)."""
+    from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA
+
+    plan = Plan(catalog, [n for w in experiments for n in w.metrics])
+    ex = ibis.table(ibis.Schema.from_pyarrow(EXPOSURES_SCHEMA), name="exposures")
+    ev = ibis.table(ibis.Schema.from_pyarrow(EVENTS_SCHEMA), name="events")
+    table, names = finish(units_of(ex, ev, plan, experiments, dialect), plan)
+    query = table.group_by(by(["experiment_key", "variant_key"])).aggregate(
+        **moment_aggs(table, names)
+    )
+    return str(ibis.to_sql(query, dialect=dialect))

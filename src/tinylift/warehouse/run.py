@@ -1,0 +1,227 @@
+"""The refresh: every experiment's sufficient statistics from one scan of the events.
+
+This module runs the queries of :mod:`tinylift.warehouse.query` on an engine
+(in shares of units on big data) and assembles their rows into
+:class:`~tinylift.warehouse.contract.ExperimentStats`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from itertools import combinations_with_replacement
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from tinylift.errors import ConfigError
+from tinylift.metrics import Catalog
+from tinylift.stats.moments import Moments
+from tinylift.stats.quantile import QuantileStats
+from tinylift.warehouse.contract import (
+    DIMENSIONS,
+    QUANTILE_DELTA,
+    ExperimentStats,
+    ExperimentWindow,
+    Refresh,
+)
+from tinylift.warehouse.engine import Engine
+from tinylift.warehouse.plan import Plan
+from tinylift.warehouse.query import by, finish, moment_aggs, units_of
+
+__all__ = ["refresh"]
+
+
+def _moments(
+    rows: list[dict[str, Any]], variants: tuple[str, ...], plan: Plan
+) -> dict[str, Moments]:
+    by_variant = {r["variant_key"]: r for r in rows}
+    out = {}
+    for j, m in enumerate(plan.metrics):
+        p = len(plan.columns[m.name])
+        n = np.zeros((1, len(variants)))
+        s = np.zeros((1, len(variants), p))
+        ss = np.zeros((1, len(variants), p, p))
+        for v, name in enumerate(variants):
+            r = by_variant.get(name)
+            if r is None:
+                continue
+            n[0, v] = r["n"]
+            for a in range(p):
+                s[0, v, a] = r[f"s{j}_{a}"] or 0.0
+            for a, b in combinations_with_replacement(range(p), 2):
+                ss[0, v, a, b] = ss[0, v, b, a] = r[f"q{j}_{a}_{b}"] or 0.0
+        out[m.name] = Moments.from_sums(
+            plan.kinds[m.name], n, s, ss, metrics=[m.name], variants=variants
+        )
+    return out
+
+
+def _add(tables: list[pa.Table], keys: list[str]) -> pa.Table:
+    """Per-share sums added up: the shares hold disjoint units, so sums add."""
+    if len(tables) == 1:
+        return tables[0]
+    both = pa.concat_tables(tables)
+    values = [c for c in both.column_names if c not in keys]
+    added = both.group_by(keys).aggregate([(c, "sum") for c in values])
+    return added.rename_columns([c.removesuffix("_sum") for c in added.column_names])
+
+
+def _group_rows(
+    table: pa.Table, keys: list[str], *, mixed: bool = False
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Rows by key: those of valid units, or (``mixed``) of units seen in several variants."""
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        if row["mixed"] == mixed:
+            grouped.setdefault(tuple(row[k] for k in keys), []).append(row)
+    return grouped
+
+
+def refresh(
+    engine: Engine,
+    catalog: Catalog,
+    experiments: Sequence[ExperimentWindow],
+    *,
+    dimensions: Sequence[str] = (),
+    by_day: bool = False,
+    exposures: str = "exposures",
+    events: str = "events",
+) -> Refresh:
+    """Sufficient statistics for every experiment and metric, from one scan of events."""
+    if not experiments:
+        raise ConfigError("nothing to refresh: no experiments given", parameter="experiments")
+    for d in dimensions:
+        if d not in DIMENSIONS:
+            raise ConfigError(
+                f"unknown dimension {d!r}; choose from {', '.join(DIMENSIONS)}",
+                parameter="dimensions",
+            )
+    plan = Plan(catalog, [n for w in experiments for n in w.metrics])
+    ex, ev = engine.table(exposures), engine.table(events)
+    parts = engine.unit_parts(ex.filter(ex.experiment_key.isin([w.key for w in experiments])))
+
+    def units(part: int) -> ir.Table:
+        return units_of(ex, ev, plan, experiments, engine.dialect, part, parts)
+
+    queries: dict[str, list[str]] = {"overall": ["experiment_key", "variant_key"]}
+    for d in dimensions:
+        queries[d] = ["experiment_key", d, "variant_key"]
+    if by_day:
+        queries["daily"] = ["experiment_key", "entry_day", "variant_key"]
+    # the per-unit table is materialised when several queries read it
+    reuse = len(queries) > 1 or bool(plan.quantiles)
+    needs_all_units = bool(plan.quantiles) or any(
+        getattr(getattr(m, "cap", None), "percentile", None) is not None for m in plan.metrics
+    )
+    if needs_all_units and parts > 1:
+        # percentiles need every unit at once: gather the shares in one table
+        shares = [engine.cache_parts([units(i) for i in range(parts)])]
+    else:
+        shares = [engine.cache(units(i)) if reuse else units(i) for i in range(parts)]
+    results: dict[str, list[pa.Table]] = {name: [] for name in queries}
+    quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    sql = ""
+    for share in shares:
+        table, names = finish(share, plan)
+        for name, keys in queries.items():
+            query = table.group_by(by(keys)).aggregate(**moment_aggs(table, names))
+            sql = sql or engine.compile(query)
+            results[name].append(engine.execute(query))
+        if plan.quantiles:
+            qaggs: dict[str, ir.Value] = {"n": table.count()}
+            for j, (measure, q) in enumerate(plan.quantiles.values()):
+                for tag, level in (
+                    ("lo", q - QUANTILE_DELTA),
+                    ("mid", q),
+                    ("hi", q + QUANTILE_DELTA),
+                ):
+                    qaggs[f"{tag}{j}"] = table[measure].quantile(level)
+            qagg = table.group_by(by(["experiment_key", "variant_key"])).aggregate(**qaggs)
+            quantile_rows = _group_rows(engine.execute(qagg), ["experiment_key"])
+        engine.release(share)
+    merged = {name: _add(tables, by(queries[name])) for name, tables in results.items()}
+    multi = {
+        key[0]: sum(r["n"] for r in rows)
+        for key, rows in _group_rows(merged["overall"], ["experiment_key"], mixed=True).items()
+    }
+    result = _group_rows(merged["overall"], ["experiment_key"])
+    breakdowns = {d: {"rows": _group_rows(merged[d], ["experiment_key", d])} for d in dimensions}
+    daily_rows = _group_rows(merged["daily"], ["experiment_key", "entry_day"]) if by_day else {}
+
+    stats: dict[str, ExperimentStats] = {}
+    for w in experiments:
+        rows = result.get((w.key,), [])
+        sub = _SubPlan(plan, w.metrics)
+        planned = [r for r in rows if r["variant_key"] in w.variants]
+        stats[w.key] = ExperimentStats(
+            key=w.key,
+            variants=w.variants,
+            units={
+                v: next((int(r["n"]) for r in planned if r["variant_key"] == v), 0)
+                for v in w.variants
+            },
+            multi_variant_units=int(multi.get(w.key, 0)),
+            unplanned_variant_units=int(sum(r["n"] for r in rows if r not in planned)),
+            metrics=sub.pick(_moments(planned, w.variants, plan)),
+            breakdowns={
+                d: {
+                    str(key[1]): sub.pick(_moments(grp, w.variants, plan))
+                    for key, grp in breakdowns[d]["rows"].items()
+                    if key[0] == w.key
+                }
+                for d in dimensions
+            },
+            daily=_cumulative(w, daily_rows, plan, sub) if by_day else [],
+            quantiles=_quantiles(w, quantile_rows.get((w.key,), []), plan),
+        )
+    return Refresh(stats, sql)
+
+
+def _quantiles(
+    w: ExperimentWindow, rows: list[dict[str, Any]], plan: Plan
+) -> dict[str, QuantileStats]:
+    by_variant = {r["variant_key"]: r for r in rows}
+    out = {}
+    for j, (name, (_, q)) in enumerate(plan.quantiles.items()):
+        if name not in w.metrics or any(v not in by_variant for v in w.variants):
+            continue
+        pick = [by_variant[v] for v in w.variants]
+        out[name] = QuantileStats.from_arrays(
+            name,
+            w.variants,
+            q=q,
+            delta=QUANTILE_DELTA,
+            n=[r["n"] for r in pick],
+            lower=[r[f"lo{j}"] for r in pick],
+            value=[r[f"mid{j}"] for r in pick],
+            upper=[r[f"hi{j}"] for r in pick],
+        )
+    return out
+
+
+class _SubPlan:
+    def __init__(self, plan: Plan, names: Sequence[str]) -> None:
+        moment_names = {m.name for m in plan.metrics}
+        self.names = [n for n in dict.fromkeys(names) if n in moment_names]
+
+    def pick(self, moments: dict[str, Moments]) -> dict[str, Moments]:
+        return {n: moments[n] for n in self.names}
+
+
+def _cumulative(
+    w: ExperimentWindow,
+    rows: dict[tuple[Any, ...], list[dict[str, Any]]],
+    plan: Plan,
+    sub: _SubPlan,
+) -> list[tuple[date, dict[str, Moments]]]:
+    days = sorted(key[1] for key in rows if key[0] == w.key)
+    out: list[tuple[date, dict[str, Moments]]] = []
+    running: dict[str, Moments] | None = None
+    for day in days:
+        today = sub.pick(_moments(rows[(w.key, day)], w.variants, plan))
+        running = today if running is None else {k: running[k] + today[k] for k in today}
+        out.append((day, running))
+    return out
