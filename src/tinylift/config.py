@@ -16,7 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tinylift.errors import ConfigError
+from tinylift.errors import ConfigError, describe_validation
 
 __all__ = ["WORKSPACE_FILE", "Settings", "load_settings"]
 
@@ -130,6 +130,5 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
     try:
         return Settings(**values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(first["msg"], parameter=name) from None
+        name, message = describe_validation(exc)
+        raise ConfigError(message, parameter=name or "settings") from None

@@ -27,6 +27,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tinylift.errors import ConfigError
+
 __all__ = [
     "bucket_ranges",
     "choose_many",
@@ -262,7 +264,9 @@ def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.floa
     [0.0505, 0.2696]
     """
     if version not in (1, 2):
-        raise ValueError(f"unknown hash version {version}; GrowthBook defines 1 and 2")
+        raise ConfigError(
+            f"unknown hash version {version}; GrowthBook defines 1 and 2", parameter="version"
+        )
     given = np.asarray(values)
     ids = (given if given.dtype.kind == "U" else given.astype(str)).ravel()
     out = np.empty(len(ids), dtype=np.float64)

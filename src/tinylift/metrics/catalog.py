@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from tinylift.errors import ConfigError, NotFound
+from tinylift.errors import ConfigError, NotFound, describe_validation
 from tinylift.metrics.model import (
     VALUE_COLUMNS,
     EventDef,
@@ -103,9 +103,8 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
     try:
         doc = _File.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise _fail(origin, None, field, err["msg"]) from None
+        field, msg = describe_validation(exc)
+        raise _fail(origin, None, field, msg) from None
 
     metrics: dict[str, Metric] = {}
     for i, entry in enumerate(doc.metrics):
@@ -114,17 +113,12 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
         try:
             metric = _METRIC.validate_python(entry)
         except ValidationError as exc:
+            # the union tag pydantic puts first ("mean", "ratio" ...) is no field of the user's
+            field, msg = describe_validation(exc, drop=("proportion", "mean", "ratio", "quantile"))
             err = exc.errors()[0]
-            loc = [str(p) for p in err["loc"]]
-            # drop the union tag pydantic puts first ("mean", "ratio" ...)
-            if loc and loc[0] in ("proportion", "mean", "ratio", "quantile"):
-                loc = loc[1:]
-            msg = err["msg"].removeprefix("Value error, ")
-            if loc and loc[-1] == "[key]":  # a bad mapping key, e.g. a property name
-                loc = loc[:-2]
             if err["type"] == "string_pattern_mismatch":
                 msg = f"{err['input']!r} is not allowed here (letters, digits and _ only)"
-            raise _fail(origin, label, ".".join(loc) or None, msg) from None
+            raise _fail(origin, label, field, msg) from None
         if metric.name in metrics:
             raise _fail(origin, metric.name, "name", "defined twice; each metric is defined once")
         metrics[metric.name] = metric

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tinylift.errors import Conflict, DataError, NotFound
+from tinylift.errors import Conflict, DataError, NotFound, validation_error
 from tinylift.metrics import Catalog
 from tinylift.registry.models import Experiment, ExperimentMetric, Phase, Team, User, utcnow
 from tinylift.registry.schemas import ExperimentCreate
@@ -52,10 +52,7 @@ def validate(model: type[M], data: Any, *, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "input"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise DataError(f"{what}, field {where!r}: {msg}") from None
+        raise validation_error(exc, where=what, data=True) from None
 
 
 def _suggest(name: str, known: Sequence[str]) -> str:
