@@ -104,7 +104,7 @@ def test_analysis_input_errors_are_clear(
         ],
         cutoff=CUTOFF,
     )
-    assert "no exposures before" in result.failures["nobody-saw-this"]
+    assert "no exposures at all" in result.failures["nobody-saw-this"]
     assert list(result.scorecards) == [SPEC.key]
     with (
         Registry(f"sqlite:///{tmp_path / 'empty.db'}") as empty,

@@ -19,6 +19,7 @@ TABLES = {
     "decisions",
     "anecdotes",
     "learnings",
+    "experiment_changes",
 }
 
 
@@ -32,7 +33,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         assert reg.current() is None
         assert not TABLES & set(inspect(reg.engine).get_table_names())
         reg.upgrade()
-        assert reg.current() == reg.head() == "0003"
+        assert reg.current() == reg.head() == "0004"
         assert set(inspect(reg.engine).get_table_names()) >= TABLES
         reg.downgrade()
         assert reg.current() is None
@@ -46,7 +47,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         reg.downgrade("0001")
         assert reg.current() == "0001"
         reg.upgrade()
-        assert reg.current() == "0003"
+        assert reg.current() == "0004"
     finally:
         reg.close()
 

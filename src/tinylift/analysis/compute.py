@@ -31,6 +31,7 @@ from tinylift.stats import (
     adjust_p_values,
     bayesian,
     decide,
+    equivalence,
     fixed_horizon,
     sequential,
 )
@@ -69,6 +70,8 @@ def _rows(
         except StatsError as exc:
             rows.extend(_empty(role, v, str(exc)) for v in plan.variants[1:])
             continue
+        margin = plan.flat_margin(role.name)
+        flat = _flat(stats.metrics.get(role.name), res, margin, alpha, used, cuped)
         for j, rec in enumerate(res.records()):
             rows.append(
                 MetricRow(
@@ -95,9 +98,42 @@ def _rows(
                     significant=rec["p_value"] is not None and rec["p_value"] < alpha,
                     flags=tuple(rec["flags"]),
                     method=used,
+                    margin=margin,
+                    equivalent=flat[j],
                 )
             )
     return _adjust_secondary(rows, alpha)
+
+
+def _flat(
+    mo: Moments | None,
+    res: Comparison,
+    margin: float | None,
+    alpha: float,
+    method: str,
+    cuped: bool,
+) -> list[bool]:
+    """Per treatment: is the effect shown to lie within +-margin (relative)?
+
+    At the planned sample, by TOST at ``alpha`` (two one-sided tests, so the
+    90 % interval for alpha 0.05 must lie inside the margin); while running,
+    by the always-valid interval (conservative, and safe to peek at).
+    """
+    n = len(res.treatments)
+    if margin is None:
+        return [False] * n
+    if method == "fixed" and mo is not None:
+        return [
+            bool(x)
+            for x in equivalence(
+                mo, margin=margin, relative=True, alpha=alpha, cuped=cuped
+            ).equivalent[0]
+        ]
+    out = []
+    for rec in res.records():
+        lo, hi = rec["rel_ci_low"], rec["rel_ci_high"]
+        out.append(lo is not None and hi is not None and -margin < lo and hi < margin)
+    return out
 
 
 def _empty(role: MetricRole, variant: str, why: str) -> MetricRow:
@@ -147,13 +183,34 @@ def _effects(
             **keys,
             "variant": rec["variant"],
             "units": int(rec["n_control"] + rec["n_treatment"]),
+            "n_control": int(rec["n_control"]),
+            "n_treatment": int(rec["n_treatment"]),
+            "effect": rec["effect"],
+            "ci_low": rec["ci_low"],
+            "ci_high": rec["ci_high"],
             "rel_effect": rec["rel_effect"],
             "rel_ci_low": rec["rel_ci_low"],
             "rel_ci_high": rec["rel_ci_high"],
             "p_value": rec["p_value"],
+            "flags": list(rec["flags"]),
         }
         for rec in records
     ]
+
+
+#: A segment needs this many units in each arm before it can be called significant.
+MIN_SEGMENT_UNITS = 100
+
+
+def degenerate(row: dict[str, Any]) -> list[str]:
+    """Why a segment's comparison cannot be trusted (empty when it can)."""
+    why = list(row.get("flags", ()))
+    if min(row["n_control"], row["n_treatment"]) < MIN_SEGMENT_UNITS:
+        why.append(f"fewer than {MIN_SEGMENT_UNITS} units in an arm")
+    lo, hi = row.get("ci_low"), row.get("ci_high")
+    if lo is None or hi is None or not hi > lo:
+        why.append("no spread: the interval has no width")
+    return why
 
 
 def _adjust_secondary(rows: list[MetricRow], alpha: float) -> list[MetricRow]:
@@ -164,7 +221,7 @@ def _adjust_secondary(rows: list[MetricRow], alpha: float) -> list[MetricRow]:
     out = list(rows)
     for i, p in zip(idx, adj, strict=True):
         out[i] = dataclasses.replace(
-            rows[i], p_value_adjusted=float(p), significant=bool(p < alpha)
+            rows[i], p_value_adjusted=float(p), significant=bool(p < alpha), verdict=None
         )
     return out
 
@@ -281,9 +338,13 @@ def _breakdowns(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> l
             ps = [r["p_value"] if r["p_value"] is not None else 1.0 for r in family]
             for r, p in zip(family, adjust_p_values(ps, "holm") if ps else [], strict=True):
                 r["p_value_adjusted"] = float(p)
-                r["significant"] = bool(p < alpha)
+                r["correction"] = "holm"
+                r["flags"] = degenerate(r)
+                # a degenerate cell is shown, flagged, and never called significant
+                r["significant"] = bool(p < alpha) and not r["flags"]
             out.extend(family)
-    return out
+    # significant segments first; all of them are kept
+    return sorted(out, key=lambda r: not r["significant"])
 
 
 def _value(
@@ -344,6 +405,7 @@ def build_scorecard(
         health.unplanned_variants(stats),
         health.covariate_balance(stats, threshold=srm_alpha),
         progress,
+        health.in_progress(stats),
         novelty,
         anecdote,
     ]

@@ -21,6 +21,7 @@ from tinylift.warehouse.contract import ExperimentStats
 
 __all__ = [
     "covariate_balance",
+    "in_progress",
     "multiple_exposures",
     "progress",
     "sample_ratio",
@@ -171,3 +172,27 @@ def covariate_balance(stats: ExperimentStats, *, threshold: float) -> Check:
         f"pre-period values balanced across {len(tests)} comparisons (no |z| > {z:.1f})",
         details,
     )
+
+
+def in_progress(stats: ExperimentStats) -> Check:
+    """Units still inside a metric's window at the cutoff, left out of that metric.
+
+    A window counts only once it has ended (GrowthBook's "exclude in-progress
+    conversions"), so a late entrant never drags a metric down with half a
+    window; this check says how many units wait, and for which metrics.
+    """
+    entered = sum(stats.units.values())
+    waiting = {name: n for name, n in stats.in_progress.items() if n > 0}
+    details: dict[str, object] = {"units": entered, "in_progress": waiting}
+    if not waiting or entered == 0:
+        return Check("in_progress", "ok", "every unit's metric windows have ended", details)
+    most = max(waiting.values())
+    share = most / entered
+    details["share"] = share
+    names = ", ".join(sorted(waiting))
+    message = (
+        f"{most:,} of {entered:,} units ({share:.1%}) are still inside their metric window "
+        f"and are left out of {names} until it ends"
+    )
+    # a share under 1 % changes nothing a person would act on
+    return Check("in_progress", "info" if share >= 0.01 else "ok", message, details)

@@ -123,8 +123,12 @@ def analyze(
         )
         windows.append(dataclasses.replace(w, metrics=w.metrics + slices))
     result = refresh(engine, extended, windows, dimensions=dimensions, by_day=over_time)
-    cards, failures = {}, {}
+    cards: dict[str, Scorecard] = {}
+    empty = [p for p in plans if sum(result.experiments[p.key].units.values()) == 0]
+    failures = _outside_dates(engine, empty, cutoff) if empty else {}
     for plan in plans:
+        if plan.key in failures:
+            continue
         try:
             cards[plan.key] = build_scorecard(
                 result.experiments[plan.key], plan, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha
@@ -132,6 +136,38 @@ def analyze(
         except AnalysisError as exc:
             failures[plan.key] = str(exc)
     return Analysis(cards, failures, {}, cutoff)
+
+
+def _outside_dates(
+    engine: Engine, plans: Sequence[ExperimentPlan], cutoff: datetime
+) -> dict[str, str]:
+    """Why experiments without exposures in their dates have none: say where the exposures are."""
+    x = engine.table("exposures")
+    x = x.filter(x.experiment_key.isin([p.key for p in plans]))
+    found = {
+        r["experiment_key"]: r
+        for r in engine.execute(
+            x.group_by("experiment_key").aggregate(
+                n=x.count(), first=x.timestamp.min(), last=x.timestamp.max()
+            )
+        ).to_pylist()
+    }
+    out = {}
+    for p in plans:
+        start = f"{p.start:%Y-%m-%d %H:%M}" if p.start else "the beginning"
+        enrol_end = min(p.end or cutoff, cutoff)
+        span = f"between {start} and {enrol_end:%Y-%m-%d %H:%M} (UTC)"
+        r = found.get(p.key)
+        if r is None:
+            out[p.key] = f"no exposures at all for {p.key!r} yet (none {span})"
+            continue
+        out[p.key] = (
+            f"no exposures {span}, its dates, but {r['n']:,} exposures fall outside them "
+            f"({r['first']:%Y-%m-%d} to {r['last']:%Y-%m-%d}); if the dates are wrong, correct "
+            f"them: tinylift experiments edit {p.key} --started-at {r['first']:%Y-%m-%d} "
+            f'--why "..."'
+        )
+    return out
 
 
 def analyze_registered(

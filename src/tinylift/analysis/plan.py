@@ -50,9 +50,12 @@ class ExperimentPlan:
     weights: tuple[float, ...]
     metrics: tuple[MetricRole, ...]
     start: datetime | None = None
-    end: datetime | None = None  # end of data collection, if stopped
+    end: datetime | None = None  # end of enrolment, if stopped
     planned_units: int | None = None
     planned_days: int | None = None
+    #: The smallest relative effect worth detecting; the flat margin of metrics
+    #: that declare none of their own.
+    planned_mde: float | None = None
     traffic_share: float = 1.0  # share of all users the experiment could enroll
     complete: bool = False  # stopped: no more data will come
     layer: str | None = None
@@ -114,17 +117,27 @@ class ExperimentPlan:
         return cls(key=key, variants=tuple(variants), weights=w, metrics=tuple(metrics), **options)
 
     def window(self, cutoff: datetime) -> ExperimentWindow:
-        """What the refresh computes for this plan, with data up to ``cutoff``."""
-        end = cutoff if self.end is None else min(self.end, cutoff)
+        """What the refresh computes for this plan, with data up to ``cutoff``.
+
+        Units enter until the experiment stopped (``end``); each unit's events
+        count to the end of its own metric window, however long after the
+        stop, up to the data cutoff.
+        """
+        enrol_end = cutoff if self.end is None else min(self.end, cutoff)
         return ExperimentWindow(
             key=self.key,
             variants=self.variants,
             metrics=tuple(m.name for m in self.metrics),
             start=self.start,
-            end=end,
+            end=cutoff,
+            enrol_end=enrol_end,
             weights=self.weights,
             layer=self.layer,
         )
+
+    def flat_margin(self, name: str) -> float | None:
+        """Within this relative margin a metric's effect is *flat*: its own, or the plan's MDE."""
+        return self.role(name).margin or self.planned_mde
 
     def role(self, name: str) -> MetricRole:
         """The role entry of one metric."""
@@ -145,6 +158,7 @@ def plan_from_registry(exp: Any, catalog: Catalog, anecdotes: Sequence[Any] = ()
         end=exp.stopped_at,
         planned_units=exp.planned_units,
         planned_days=exp.planned_days,
+        planned_mde=exp.planned_mde,
         traffic_share=exp.coverage,
         complete=exp.status in ("stopped", "decided"),
         layer=exp.layer,

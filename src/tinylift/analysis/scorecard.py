@@ -66,13 +66,24 @@ class MetricRow:
     #: ``fixed`` once the planned sample is reached; ``sequential`` (always-valid
     #: intervals, safe to peek) while it runs; ``quantile`` for quantile metrics.
     method: str = "fixed"
+    #: ``better`` or ``worse`` (significant, in the metric's good direction),
+    #: ``flat`` (shown equivalent within ``margin``, by TOST) or ``inconclusive``.
+    verdict: str | None = None
+    #: The relative margin within which an effect is flat (None: none declared).
+    margin: float | None = None
+    #: Shown to lie within ``margin`` (TOST); a significant effect still counts first.
+    equivalent: bool = False
 
-    @property
-    def verdict(self) -> str:
-        """``better``, ``worse`` or ``flat`` (not significant), in the metric's good direction."""
-        if not self.significant or self.rel_effect is None:
-            return "flat"
-        up = self.rel_effect > 0
+    def __post_init__(self) -> None:
+        if self.verdict is None:  # worked out here, and for snapshots stored without one
+            verdict = self.direction() or ("flat" if self.equivalent else "inconclusive")
+            object.__setattr__(self, "verdict", verdict)
+
+    def direction(self) -> str | None:
+        """``better`` or ``worse`` when significant, else None."""
+        if not self.significant or self.effect is None:
+            return None
+        up = self.effect > 0
         return "worse" if up == self.lower_is_better else "better"
 
 

@@ -109,7 +109,11 @@ def show(
         ("OEC", pub.oec or "(the catalog's)"),
         ("secondary", ", ".join(pub.secondary) or "-"),
         ("guardrails", ", ".join(pub.guardrails) or "-"),
-        ("plan", f"{pub.planned_units or '-'} units, {pub.planned_days or '-'} days"),
+        (
+            "plan",
+            f"{pub.planned_units or '-'} units, {pub.planned_days or '-'} days"
+            + (f", MDE {pub.planned_mde:.1%}" if pub.planned_mde else ""),
+        ),
     ):
         table.add_row(label, value)
     for n, start, end in detail.phases:
@@ -121,6 +125,10 @@ def show(
         outcome, variant, by, why = detail.decision
         table.add_row(
             "decision", f"[bold]{outcome}[/]{f' {variant}' if variant else ''} by {by}: {why}"
+        )
+    for when, who, field, old, new, why in detail.changes:
+        table.add_row(
+            f"corrected {when:%Y-%m-%d}", f"{field}: {old or '-'} -> {new or '-'} by {who}: {why}"
         )
     out.print(table)
 
@@ -160,6 +168,12 @@ def create(
     ] = None,
     planned_units: Annotated[int | None, typer.Option(help="Planned sample, in units.")] = None,
     planned_days: Annotated[int | None, typer.Option(help="Planned duration, in days.")] = None,
+    planned_mde: Annotated[
+        float | None,
+        typer.Option(
+            help="Smallest relative effect worth detecting (0.02 = 2 %); within it, flat."
+        ),
+    ] = None,
     holdout: Annotated[
         bool,
         typer.Option("--holdout", help="A holdout: its first variant is kept from all launches."),
@@ -208,6 +222,7 @@ def create(
         "guardrails": _split(guardrails),
         "planned_units": planned_units,
         "planned_days": planned_days,
+        "planned_mde": planned_mde,
     }
     experiments.create_experiment(ws, spec)
     out.print(f"experiment [bold]{key}[/] registered as a draft")
@@ -263,3 +278,55 @@ def export(
 
     n = experiments.export_experiments(workspace(dir), output)
     out.print(f"{n} experiment{'s' if n != 1 else ''} written to {output}")
+
+
+@app.command("edit")
+def edit(
+    key: Annotated[str, typer.Argument(help="Experiment key.")],
+    why: Annotated[str, typer.Option("--why", help="Why it is corrected (kept in its history).")],
+    started_at: Annotated[
+        str | None, typer.Option(help="When it really started (date or time).")
+    ] = None,
+    stopped_at: Annotated[
+        str | None, typer.Option(help="When enrolment really ended (date or time).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Readable name.")] = None,
+    hypothesis: Annotated[str | None, typer.Option(help="What you expect, and why.")] = None,
+    planned_units: Annotated[int | None, typer.Option(help="Planned sample, in units.")] = None,
+    planned_days: Annotated[int | None, typer.Option(help="Planned duration, in days.")] = None,
+    planned_mde: Annotated[
+        float | None, typer.Option(help="Smallest relative effect worth detecting.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Who corrects it.")] = "cli",
+    dir: DirOpt = None,
+) -> None:
+    """Correct an experiment's dates, plan or wording (each change is kept, with why)."""
+    from tinylift.service import experiments
+
+    changes = {
+        "started_at": parse_time(started_at, parameter="--started-at"),
+        "stopped_at": parse_time(stopped_at, parameter="--stopped-at"),
+        "name": name,
+        "hypothesis": hypothesis,
+        "planned_units": planned_units,
+        "planned_days": planned_days,
+        "planned_mde": planned_mde,
+    }
+    given = {k: v for k, v in changes.items() if v is not None}
+    experiments.edit_experiment(workspace(dir), key, given, by=by, reason=why)
+    out.print(
+        f"experiment [bold]{key}[/] corrected ({', '.join(given)}); stored analyses are kept, "
+        f"run tinylift analyze {key} for one with the corrected design"
+    )
+
+
+@app.command("delete")
+def delete(
+    key: Annotated[str, typer.Argument(help="Experiment key.")],
+    dir: DirOpt = None,
+) -> None:
+    """Remove an experiment that has no analysis and no decision on record."""
+    from tinylift.service import experiments
+
+    experiments.delete_experiment(workspace(dir), key)
+    out.print(f"experiment [bold]{key}[/] deleted")

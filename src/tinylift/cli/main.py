@@ -43,7 +43,9 @@ COMMANDS: dict[str, Entry] = {
         "collect", "app", "Accept exposures and events over HTTP (owns the warehouse)."
     ),
     "teams": Entry("experiments", "teams", "Teams that own experiments."),
-    "experiments": Entry("experiments", "app", "Experiments: create, start, stop, import, export."),
+    "experiments": Entry(
+        "experiments", "app", "Experiments: create, start, stop, edit, import, export."
+    ),
     "analyze": Entry(
         "analyze", "analyze_app", "Refresh, test, check and recommend; store snapshots."
     ),

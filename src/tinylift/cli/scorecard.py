@@ -11,7 +11,12 @@ from rich.text import Text
 from tinylift.analysis import Scorecard
 
 ROLES = (("oec", "OEC"), ("guardrail", "Guardrails"), ("secondary", "Secondary metrics"))
-VERDICT = {"better": "[green]better[/]", "worse": "[red]worse[/]", "flat": "[dim]flat[/]"}
+VERDICT = {
+    "better": "[green]better[/]",
+    "worse": "[red]worse[/]",
+    "flat": "[cyan]flat[/]",
+    "inconclusive": "[dim]inconclusive[/]",
+}
 STATUS = {
     "ok": "[green]ok[/]",
     "info": "[dim]info[/]",
@@ -30,6 +35,14 @@ def _lift(lift: float | None, lo: float | None, hi: float | None) -> str:
         return "–"
     inner = "–" if lo is None or hi is None else f"{100 * lo:+.1f} … {100 * hi:+.1f}"
     return f"{_pct(lift, 1)} [dim]({inner})[/]"
+
+
+def _absolute(effect: float | None, lo: float | None, hi: float | None) -> str:
+    """The absolute effect (points for a proportion), with its interval."""
+    if effect is None:
+        return "–"
+    inner = "–" if lo is None or hi is None else f"{lo:+.3g} … {hi:+.3g}"
+    return f"{effect:+.3g} [dim]({inner})[/]"
 
 
 def render(card: Scorecard, console: Console) -> None:
@@ -60,7 +73,7 @@ def render(card: Scorecard, console: Console) -> None:
         # arm values make way for the effect on a narrow terminal
         values = console.width >= 110
         cols = ("control", "treatment") if values else ()
-        for col in (*cols, "lift (interval)", "p", "P(win)", ""):
+        for col in (*cols, "effect (interval)", "lift (interval)", "p", "P(win)", ""):
             table.add_column(col, justify="left" if col == "" else "right", no_wrap=True)
         for r in rows:
             cells = [r.metric + (" ᶜ" if r.cuped else "")]
@@ -72,14 +85,21 @@ def render(card: Scorecard, console: Console) -> None:
                     "–" if r.treatment_value is None else f"{r.treatment_value:.4g}",
                 ]
             cells += [
+                _absolute(r.effect, r.ci_low, r.ci_high),
                 _lift(r.rel_effect, r.rel_ci_low, r.rel_ci_high),
                 "–" if r.p_value_adjusted is None else f"{r.p_value_adjusted:.3g}",
                 "–" if r.chance_to_win is None else f"{r.chance_to_win:.0%}",
-                VERDICT[r.verdict] + "".join(f" [dim]({f})[/]" for f in r.flags),
+                VERDICT[r.verdict or "inconclusive"]
+                + (f" [dim](±{r.margin:.1%})[/]" if r.verdict == "flat" and r.margin else "")
+                + "".join(f" [dim]({f})[/]" for f in r.flags),
             ]
             table.add_row(*cells)
         console.print(table)
-    console.print("[dim]ᶜ CUPED-adjusted · secondary p-values Holm-adjusted[/]")
+    console.print(
+        "[dim]ᶜ CUPED-adjusted · effect: difference of means (points for a proportion) · "
+        "flat: shown within the margin (TOST) · inconclusive: neither · "
+        "secondary p-values Holm-adjusted[/]"
+    )
     if any(r.method == "sequential" for r in card.rows):
         console.print(
             "[dim]still running: intervals and p-values are always-valid (safe to look "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tinylift.analysis import Analysis, analyze_registered
-from tinylift.demo.company import HOLDOUT, TEAMS, WINDOW_DAYS, ExperimentSpec
+from tinylift.demo.company import HOLDOUT, TEAMS, ExperimentSpec
 from tinylift.demo.simulate import START, Simulation
 from tinylift.metrics import Catalog
 from tinylift.registry import (
@@ -81,7 +81,7 @@ def register_company(
                     "oec": oec[0] if oec else None,
                     "secondary": secondary,
                     "guardrails": guardrails,
-                    "planned_days": spec.run_days + WINDOW_DAYS,
+                    "planned_days": spec.run_days,
                 },
                 catalog=catalog,
             )
@@ -100,9 +100,11 @@ def register_company(
                         "recorded_by": f"{spec.team}-lead",
                     },
                 )
-            # data collection ends when every enrolled unit had its full window
+            # enrolment ends after the run; each unit's window runs on after the stop
+            if spec.end_day <= day:
+                stop_experiment(s, key=spec.key, at=_day(spec.end_day))
+            # decided once every enrolled unit had its full window
             if spec.ship_day <= day:
-                stop_experiment(s, key=spec.key, at=_day(spec.ship_day))
                 finished.append(spec)
         # the long-term holdout runs all year: SDKs keep its units out of everything
         create_experiment(

@@ -5,6 +5,7 @@ session first and everything else by keyword.
 """
 
 from tinylift.registry.db import Registry
+from tinylift.registry.edits import changes_of, delete_experiment, edit_experiment
 from tinylift.registry.experiments import (
     create_experiment,
     create_team,
@@ -53,11 +54,14 @@ __all__ = [
     "add_learning",
     "add_snapshot",
     "anecdotes_of",
+    "changes_of",
     "create_experiment",
     "create_team",
     "create_user",
     "decide",
     "decision_of",
+    "delete_experiment",
+    "edit_experiment",
     "get_experiment",
     "get_snapshot",
     "get_team",

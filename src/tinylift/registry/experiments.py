@@ -146,6 +146,7 @@ def create_experiment(
         coverage=spec.coverage,
         planned_units=spec.planned_units,
         planned_days=spec.planned_days,
+        planned_mde=spec.planned_mde,
         status="draft",
         metrics=[ExperimentMetric(metric=m, role=r) for m, r in spec.metric_roles()],
     )

@@ -40,6 +40,7 @@ __all__ = [
     "Base",
     "Decision",
     "Experiment",
+    "ExperimentChange",
     "ExperimentMetric",
     "Learning",
     "Phase",
@@ -168,6 +169,8 @@ class Experiment(Base):
     coverage: Mapped[float] = mapped_column(Float, default=1.0)
     planned_units: Mapped[int | None] = mapped_column(Integer)
     planned_days: Mapped[int | None] = mapped_column(Integer)
+    #: The smallest relative effect worth detecting: within it, an effect is *flat*.
+    planned_mde: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
@@ -235,6 +238,22 @@ class Phase(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     coverage: Mapped[float] = mapped_column(Float)
     weights: Mapped[list[Any]] = mapped_column()
+
+
+class ExperimentChange(Base):
+    """One correction of an experiment (its dates, plan or wording): who, when, why."""
+
+    __tablename__ = "experiment_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Snapshot(Base):

@@ -63,6 +63,9 @@ class ExperimentCreate(_In):
     guardrails: list[str] = Field(default_factory=list)
     planned_units: int | None = Field(default=None, gt=0)
     planned_days: int | None = Field(default=None, gt=0, le=3650)
+    #: Relative: 0.02 means effects within +-2 % are *flat* (equivalent) for metrics
+    #: without a margin of their own.
+    planned_mde: float | None = Field(default=None, gt=0, lt=1)
 
     @field_validator("variants")
     @classmethod
@@ -137,6 +140,7 @@ class ExperimentPublic(_Out):
     guardrails: list[str]
     planned_units: int | None
     planned_days: int | None
+    planned_mde: float | None
     status: str
     created_at: datetime
     started_at: datetime | None
@@ -163,6 +167,7 @@ class ExperimentPublic(_Out):
             guardrails=exp.metric_names("guardrail"),
             planned_units=exp.planned_units,
             planned_days=exp.planned_days,
+            planned_mde=exp.planned_mde,
             status=exp.status,
             created_at=exp.created_at,
             started_at=exp.started_at,

@@ -17,7 +17,12 @@ __all__ = ["effect_figure", "over_time_figure", "render_report"]
 
 ROLE_ORDER = ("oec", "guardrail", "secondary")
 ROLE_LABEL = {"oec": "OEC", "guardrail": "guardrails", "secondary": "secondary metrics"}
-VERDICT_COLOUR = {"better": "#1a7f37", "worse": "#cf222e", "flat": "#57606a"}
+VERDICT_COLOUR = {
+    "better": "#1a7f37",
+    "worse": "#cf222e",
+    "flat": "#0969da",
+    "inconclusive": "#57606a",
+}
 
 _env = Environment(
     loader=PackageLoader("tinylift.reports", "templates"),
@@ -41,7 +46,10 @@ def effect_figure(card: Scorecard) -> go.Figure:
             x=[100 * (r.rel_effect or 0.0) for r in rows],
             y=labels,
             mode="markers",
-            marker={"size": 10, "color": [VERDICT_COLOUR[r.verdict] for r in rows]},
+            marker={
+                "size": 10,
+                "color": [VERDICT_COLOUR[r.verdict or "inconclusive"] for r in rows],
+            },
             error_x={
                 "type": "data",
                 "symmetric": False,
@@ -91,7 +99,13 @@ def over_time_figure(card: Scorecard, metric: str) -> go.Figure:
 
 
 def _fmt_pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:+.2f} %"
+    # snapshots of earlier versions may lack a number: shown as a dash
+    return f"{100 * x:+.2f} %" if isinstance(x, (int, float)) else "–"
+
+
+def _fmt_num(x: float | None) -> str:
+    """An absolute effect, signed, to four significant digits."""
+    return f"{x:+.4g}" if isinstance(x, (int, float)) else "–"
 
 
 def render_report(
@@ -121,4 +135,5 @@ def render_report(
         decision=decision,
         snapshot=snapshot,
         pct=_fmt_pct,
+        num=_fmt_num,
     )

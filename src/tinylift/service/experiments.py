@@ -26,6 +26,8 @@ __all__ = [
     "add_team",
     "apply_defaults",
     "create_experiment",
+    "delete_experiment",
+    "edit_experiment",
     "export_experiments",
     "import_experiments",
     "list_experiments",
@@ -115,11 +117,21 @@ class ExperimentDetail:
     latest: tuple[str, datetime, int] | None = None
     #: (outcome, variant, decided by, rationale)
     decision: tuple[str, str | None, str, str] | None = None
+    #: corrections: (when, who, field, old, new, why)
+    changes: list[tuple[datetime, str, str, str | None, str | None, str]] = field(
+        default_factory=list
+    )
 
 
 def show_experiment(ws: Workspace, key: str) -> ExperimentDetail:
     """One experiment's design, phases, latest analysis and decision."""
-    from tinylift.registry import ExperimentPublic, decision_of, get_experiment, snapshots_of
+    from tinylift.registry import (
+        ExperimentPublic,
+        changes_of,
+        decision_of,
+        get_experiment,
+        snapshots_of,
+    )
 
     with ws.registry() as reg, reg.session() as s:
         exp = get_experiment(s, key=key)
@@ -130,7 +142,33 @@ def show_experiment(ws: Workspace, key: str) -> ExperimentDetail:
             phases=[(p.number, p.started_at, p.ended_at) for p in exp.phases],
             latest=(snaps[-1].recommendation, snaps[-1].data_cutoff, len(snaps)) if snaps else None,
             decision=(d.outcome, d.variant, d.decided_by, d.rationale) if d else None,
+            changes=[
+                (c.changed_at, c.changed_by, c.field, c.old, c.new, c.reason)
+                for c in changes_of(s, key=key)
+            ],
         )
+
+
+def edit_experiment(
+    ws: Workspace, key: str, changes: dict[str, Any], *, by: str, reason: str
+) -> ExperimentPublic:
+    """Correct an experiment's dates, plan or wording; each change is kept with who and why.
+    Snapshots already stored are not touched: analyse again to see the corrected dates."""
+    from tinylift.registry import ExperimentPublic
+    from tinylift.registry import edit_experiment as edit
+
+    if not changes:
+        raise ConfigError("say what to change (e.g. --started-at 2026-03-01)", parameter="options")
+    with ws.registry() as reg, reg.session() as s:
+        return ExperimentPublic.of(edit(s, key=key, changes=changes, by=by, reason=reason))
+
+
+def delete_experiment(ws: Workspace, key: str) -> None:
+    """Remove an experiment with no analysis or decision on record."""
+    from tinylift.registry import delete_experiment as delete
+
+    with ws.registry() as reg, reg.session() as s:
+        delete(s, key=key)
 
 
 def list_teams(ws: Workspace) -> list[tuple[str, str, str]]:
@@ -270,6 +308,7 @@ def export_experiments(ws: Workspace, path: Path) -> int:
             "owner",
             "planned_units",
             "planned_days",
+            "planned_mde",
         ):
             if doc.get(k) is None:
                 doc.pop(k, None)

@@ -95,6 +95,9 @@ def equivalence(
         p_low = np.where(se > 0, sps.t.sf((eff - low) / se, dist_df), (eff <= low) * 1.0)
         p_high = np.where(se > 0, sps.t.cdf((eff - high) / se, dist_df), (eff >= high) * 1.0)
     p = np.maximum(p_low, p_high)
+    # an undefined effect or spread (no events at all, a zero control mean) is no
+    # evidence of equivalence: 0/n against 0/n is not "equivalent within 2 %"
+    p = np.where(np.isfinite(eff) & np.isfinite(se) & (se > 0), p, 1.0)
     return Equivalence(
         metrics=moments.metrics,
         treatments=moments.variants[1:],

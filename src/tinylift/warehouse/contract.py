@@ -33,7 +33,11 @@ class ExperimentWindow:
     variants: tuple[str, ...]
     metrics: tuple[str, ...]
     start: datetime | None = None
-    end: datetime | None = None  # data cutoff, exclusive
+    #: The data cutoff (exclusive): no exposure or event at or after it counts.
+    end: datetime | None = None
+    #: When enrolment ended (exclusive), if before ``end``: stopping an experiment
+    #: ends enrolment, while each unit's events count to the end of its own window.
+    enrol_end: datetime | None = None
     #: Planned weights, in variant order (equal when None), for checks of the split.
     weights: tuple[float, ...] | None = None
     #: The layer whose units it shares with no other running experiment.
@@ -53,6 +57,8 @@ class ExperimentStats:
     breakdowns: dict[str, dict[str, dict[str, Moments]]] = field(default_factory=dict)
     quantiles: dict[str, QuantileStats] = field(default_factory=dict)
     daily: list[tuple[date, dict[str, Moments]]] = field(default_factory=list)
+    #: Per metric: units whose window had not ended at the cutoff (left out of it).
+    in_progress: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, repr=False)

@@ -29,6 +29,9 @@ class Plan:
         self.columns: dict[str, list[tuple[str, str]]] = {}  # metric -> [(measure col, transform)]
         self.kinds: dict[str, Kind] = {}
         self.quantiles: dict[str, tuple[str, float]] = {}  # metric -> (measure, q)
+        #: metric -> the last day of its window, after entry (a unit's window is
+        #: complete once entry + this many days is before the data cutoff)
+        self.window_ends: dict[str, int] = {m.name: m.window.end_days for m in self.metrics}
         for m in self.metrics:
             if isinstance(m, QuantileMetric):
                 w = m.window
@@ -65,6 +68,11 @@ class Plan:
                 cols.append((self._measure(src, -pre, 0), transform))
             self.kinds[m.name] = "proportion" if isinstance(m, ProportionMetric) else "mean"
         self.columns[m.name] = cols
+
+    @property
+    def ends(self) -> list[int]:
+        """The distinct window ends of every metric, quantile metrics included."""
+        return sorted(set(self.window_ends.values()))
 
     @property
     def span(self) -> tuple[int, int]:

@@ -47,11 +47,17 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: 
         exp_start=by_experiment(
             x.experiment_key, {w.key: w.start or FAR_PAST for w in windows}, x.timestamp
         ),
+        # enrolment ends at the stop; events count to the data cutoff (exp_end)
+        enrol_end=by_experiment(
+            x.experiment_key,
+            {w.key: w.enrol_end or w.end or FAR_FUTURE for w in windows},
+            x.timestamp,
+        ),
         exp_end=by_experiment(
             x.experiment_key, {w.key: w.end or FAR_FUTURE for w in windows}, x.timestamp
         ),
     )
-    x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.exp_end))
+    x = x.filter((x.timestamp >= x.exp_start) & (x.timestamp < x.enrol_end))
     entries = x.group_by(["experiment_key", "unit_id"]).aggregate(
         entry_ts=x.timestamp.min(),
         # seen in more than one variant (cheaper than counting distinct variants)
@@ -119,11 +125,25 @@ def _bound(days: int) -> str:
     return f"b_{'m' if days < 0 else 'p'}{abs(days)}"
 
 
-def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan) -> ir.Table:
-    """One row per entry, multi-variant ones included (flagged, excluded from results)."""
+def complete(days: int) -> str:
+    """Column flagging units whose window of ``days`` after entry ended before the cutoff."""
+    return f"done_{days}"
+
+
+def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan, exclude: bool) -> ir.Table:
+    """One row per entry, multi-variant ones included (flagged, excluded from results).
+
+    With ``exclude``, a flag per window length says whose window is complete:
+    the others are left out of the metrics of that window (in progress).
+    """
     u = entries.left_join(
         per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
     )
+    done = {
+        complete(d): entries.entry_ts + ibis.interval(days=d) <= entries.exp_end
+        for d in plan.ends
+        if exclude
+    }
     return u.select(
         entries.experiment_key,
         entries.unit_id,
@@ -132,8 +152,15 @@ def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan) -> ir.Table:
         entries.platform,
         entries.mixed,
         entry_day=entries.entry_ts.date(),
+        **done,
         **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
     )
+
+
+def done_flag(units: ir.Table, plan: Plan, metric: str) -> ir.BooleanValue | None:
+    """Whether a unit's window for ``metric`` is complete (None: every unit counts)."""
+    name = complete(plan.window_ends[metric])
+    return units[name] if name in units.columns else None
 
 
 def _metric_columns(
@@ -145,6 +172,7 @@ def _metric_columns(
     for j, m in enumerate(plan.metrics):
         cols = []
         cap = getattr(m, "cap", None)
+        done = done_flag(units, plan, m.name)
         for a, (measure, transform) in enumerate(plan.columns[m.name]):
             x: ir.NumericValue = units[measure]
             if transform == "any":
@@ -152,9 +180,13 @@ def _metric_columns(
             elif transform == "cap" and cap is not None:
                 limit = ibis.literal(cap.absolute) if cap.absolute else caps[f"cap_{j}"]  # type: ignore[index]
                 x = ibis.least(x, limit)
+            if done is not None:  # a unit in progress adds nothing to this metric
+                x = ibis.ifelse(done, x, 0.0)
             name = f"x{j}_{a}"
             out[name] = x
             cols.append(name)
+        # the units this metric counts
+        out[f"w{j}"] = ibis.literal(1.0) if done is None else ibis.ifelse(done, 1.0, 0.0)
         names[m.name] = cols
     return units.mutate(**out), names
 
@@ -165,8 +197,12 @@ def _caps(units: ir.Table, plan: Plan) -> ir.Table | None:
         cap = getattr(m, "cap", None)
         if cap is not None and cap.percentile is not None:
             col = units[plan.columns[m.name][0][0]]
-            # the percentile of units that have the metric at all
-            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=(col > 0) & ~units.mixed)
+            # the percentile of units that have the metric at all (complete windows)
+            where = (col > 0) & ~units.mixed
+            done = done_flag(units, plan, m.name)
+            if done is not None:
+                where &= done
+            aggs[f"cap_{j}"] = col.quantile(cap.percentile, where=where)
     if not aggs:
         return None
     return units.group_by("experiment_key").aggregate(**aggs)
@@ -175,6 +211,7 @@ def _caps(units: ir.Table, plan: Plan) -> ir.Table | None:
 def moment_aggs(t: ir.Table, names: dict[str, list[str]]) -> dict[str, ir.Value]:
     aggs: dict[str, ir.Value] = {"n": t.count()}
     for j, cols in enumerate(names.values()):
+        aggs[f"n{j}"] = t[f"w{j}"].sum()
         for a, c in enumerate(cols):
             aggs[f"s{j}_{a}"] = t[c].sum()
         for (a, ca), (b, cb) in combinations_with_replacement(list(enumerate(cols)), 2):
@@ -196,6 +233,8 @@ def units_of(
     dialect: str,
     part: int = 0,
     parts: int = 1,
+    *,
+    exclude_in_progress: bool = True,
 ) -> ir.Table:
     """The per-unit table of one share of the units (all of them when ``parts`` is 1).
 
@@ -207,7 +246,7 @@ def units_of(
         events = events.filter(unit_part(events.unit_id, parts) == part)
     entries = _entries(exposures, experiments, dialect)
     valid = entries.filter(~entries.mixed)
-    return _units(entries, _per_unit(events, valid, plan, dialect), plan)
+    return _units(entries, _per_unit(events, valid, plan, dialect), plan, exclude_in_progress)
 
 
 def finish(units: ir.Table, plan: Plan) -> tuple[ir.Table, dict[str, list[str]]]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from itertools import combinations_with_replacement
-from typing import Any
+from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -29,7 +30,7 @@ from tinylift.warehouse.contract import (
 )
 from tinylift.warehouse.engine import Engine
 from tinylift.warehouse.plan import Plan
-from tinylift.warehouse.query import by, finish, moment_aggs, units_of
+from tinylift.warehouse.query import by, done_flag, finish, moment_aggs, units_of
 
 __all__ = ["refresh"]
 
@@ -48,7 +49,7 @@ def _moments(
             r = by_variant.get(name)
             if r is None:
                 continue
-            n[0, v] = r["n"]
+            n[0, v] = r[f"n{j}"] or 0.0  # the units whose window is complete
             for a in range(p):
                 s[0, v, a] = r[f"s{j}_{a}"] or 0.0
             for a, b in combinations_with_replacement(range(p), 2):
@@ -89,8 +90,18 @@ def refresh(
     by_day: bool = False,
     exposures: str = "exposures",
     events: str = "events",
+    in_progress: Literal["exclude", "include"] = "exclude",
 ) -> Refresh:
-    """Sufficient statistics for every experiment and metric, from one scan of events."""
+    """Sufficient statistics for every experiment and metric, from one scan of events.
+
+    A unit whose metric window has not ended at the data cutoff is *in
+    progress*: by default it is left out of that metric (GrowthBook's "exclude
+    in-progress conversions"), so a window never counts partly; the number
+    left out is in :attr:`ExperimentStats.in_progress`. ``include`` counts
+    whatever part of the window has been seen.
+    """
+    if in_progress not in ("exclude", "include"):
+        raise ConfigError("choose exclude or include", parameter="in_progress")
     if not experiments:
         raise ConfigError("nothing to refresh: no experiments given", parameter="experiments")
     for d in dimensions:
@@ -104,7 +115,16 @@ def refresh(
     parts = engine.unit_parts(ex.filter(ex.experiment_key.isin([w.key for w in experiments])))
 
     def units(part: int) -> ir.Table:
-        return units_of(ex, ev, plan, experiments, engine.dialect, part, parts)
+        return units_of(
+            ex,
+            ev,
+            plan,
+            experiments,
+            engine.dialect,
+            part,
+            parts,
+            exclude_in_progress=in_progress == "exclude",
+        )
 
     queries: dict[str, list[str]] = {"overall": ["experiment_key", "variant_key"]}
     for d in dimensions:
@@ -132,13 +152,15 @@ def refresh(
             results[name].append(engine.execute(query))
         if plan.quantiles:
             qaggs: dict[str, ir.Value] = {"n": table.count()}
-            for j, (measure, q) in enumerate(plan.quantiles.values()):
+            for j, (qname, (measure, q)) in enumerate(plan.quantiles.items()):
+                done = done_flag(table, plan, qname)  # complete windows only
+                qaggs[f"qn{j}"] = table.count() if done is None else ibis.ifelse(done, 1, 0).sum()
                 for tag, level in (
                     ("lo", q - QUANTILE_DELTA),
                     ("mid", q),
                     ("hi", q + QUANTILE_DELTA),
                 ):
-                    qaggs[f"{tag}{j}"] = table[measure].quantile(level)
+                    qaggs[f"{tag}{j}"] = table[measure].quantile(level, where=done)
             qagg = table.group_by(by(["experiment_key", "variant_key"])).aggregate(**qaggs)
             quantile_rows = _group_rows(engine.execute(qagg), ["experiment_key"])
         engine.release(share)
@@ -156,6 +178,9 @@ def refresh(
         rows = result.get((w.key,), [])
         sub = _SubPlan(plan, w.metrics)
         planned = [r for r in rows if r["variant_key"] in w.variants]
+        moments = sub.pick(_moments(planned, w.variants, plan))
+        quantiles = _quantiles(w, quantile_rows.get((w.key,), []), plan)
+        entered = sum(int(r["n"]) for r in planned)
         stats[w.key] = ExperimentStats(
             key=w.key,
             variants=w.variants,
@@ -165,17 +190,23 @@ def refresh(
             },
             multi_variant_units=int(multi.get(w.key, 0)),
             unplanned_variant_units=int(sum(r["n"] for r in rows if r not in planned)),
-            metrics=sub.pick(_moments(planned, w.variants, plan)),
+            metrics=moments,
             breakdowns={
                 d: {
-                    str(key[1]): sub.pick(_moments(grp, w.variants, plan))
+                    ("unknown" if key[1] is None else str(key[1])): sub.pick(
+                        _moments(grp, w.variants, plan)
+                    )
                     for key, grp in breakdowns[d]["rows"].items()
                     if key[0] == w.key
                 }
                 for d in dimensions
             },
             daily=_cumulative(w, daily_rows, plan, sub) if by_day else [],
-            quantiles=_quantiles(w, quantile_rows.get((w.key,), []), plan),
+            quantiles=quantiles,
+            in_progress={
+                **{name: entered - int(mo.n.sum()) for name, mo in moments.items()},
+                **{name: entered - int(qs.n.sum()) for name, qs in quantiles.items()},
+            },
         )
     return Refresh(stats, sql)
 
@@ -194,7 +225,7 @@ def _quantiles(
             w.variants,
             q=q,
             delta=QUANTILE_DELTA,
-            n=[r["n"] for r in pick],
+            n=[r[f"qn{j}"] for r in pick],
             lower=[r[f"lo{j}"] for r in pick],
             value=[r[f"mid{j}"] for r in pick],
             upper=[r[f"hi{j}"] for r in pick],

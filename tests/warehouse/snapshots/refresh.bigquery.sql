@@ -32,13 +32,20 @@ WITH `t7` AS (
           WHEN `t0`.`experiment_key` = 'msg-email-subject'
           THEN TIMESTAMP('2200-01-01T00:00:00+00:00')
           ELSE TIMESTAMP('2200-01-01T00:00:00+00:00')
+        END AS `enrol_end`,
+        CASE
+          WHEN `t0`.`experiment_key` = 'price-discount-10'
+          THEN TIMESTAMP('2026-03-14T00:00:00+00:00')
+          WHEN `t0`.`experiment_key` = 'msg-email-subject'
+          THEN TIMESTAMP('2200-01-01T00:00:00+00:00')
+          ELSE TIMESTAMP('2200-01-01T00:00:00+00:00')
         END AS `exp_end`
       FROM `exposures` AS `t0`
       WHERE
         `t0`.`experiment_key` IN ('price-discount-10', 'msg-email-subject')
     ) AS `t3`
     WHERE
-      `t3`.`timestamp` >= `t3`.`exp_start` AND `t3`.`timestamp` < `t3`.`exp_end`
+      `t3`.`timestamp` >= `t3`.`exp_start` AND `t3`.`timestamp` < `t3`.`enrol_end`
   ) AS `t4`
   GROUP BY
     1,
@@ -49,23 +56,28 @@ SELECT
   `t17`.`variant_key`,
   `t17`.`mixed`,
   COUNT(*) AS `n`,
+  SUM(`t17`.`w0`) AS `n0`,
   SUM(`t17`.`x0_0`) AS `s0_0`,
   SUM(`t17`.`x0_1`) AS `s0_1`,
   SUM(`t17`.`x0_0` * `t17`.`x0_0`) AS `q0_0_0`,
   SUM(`t17`.`x0_0` * `t17`.`x0_1`) AS `q0_0_1`,
   SUM(`t17`.`x0_1` * `t17`.`x0_1`) AS `q0_1_1`,
+  SUM(`t17`.`w1`) AS `n1`,
   SUM(`t17`.`x1_0`) AS `s1_0`,
   SUM(`t17`.`x1_1`) AS `s1_1`,
   SUM(`t17`.`x1_0` * `t17`.`x1_0`) AS `q1_0_0`,
   SUM(`t17`.`x1_0` * `t17`.`x1_1`) AS `q1_0_1`,
   SUM(`t17`.`x1_1` * `t17`.`x1_1`) AS `q1_1_1`,
+  SUM(`t17`.`w2`) AS `n2`,
   SUM(`t17`.`x2_0`) AS `s2_0`,
   SUM(`t17`.`x2_1`) AS `s2_1`,
   SUM(`t17`.`x2_0` * `t17`.`x2_0`) AS `q2_0_0`,
   SUM(`t17`.`x2_0` * `t17`.`x2_1`) AS `q2_0_1`,
   SUM(`t17`.`x2_1` * `t17`.`x2_1`) AS `q2_1_1`,
+  SUM(`t17`.`w3`) AS `n3`,
   SUM(`t17`.`x3_0`) AS `s3_0`,
   SUM(`t17`.`x3_0` * `t17`.`x3_0`) AS `q3_0_0`,
+  SUM(`t17`.`w4`) AS `n4`,
   SUM(`t17`.`x4_0`) AS `s4_0`,
   SUM(`t17`.`x4_1`) AS `s4_1`,
   SUM(`t17`.`x4_0` * `t17`.`x4_0`) AS `q4_0_0`,
@@ -80,21 +92,27 @@ FROM (
     `t16`.`platform`,
     `t16`.`mixed`,
     `t16`.`entry_day`,
+    `t16`.`done_14`,
     `t16`.`m0`,
     `t16`.`m1`,
     `t16`.`m2`,
     `t16`.`m3`,
     `t16`.`m4`,
     `t16`.`m5`,
-    IF(`t16`.`m0` > 0, 1.0, 0.0) AS `x0_0`,
-    IF(`t16`.`m1` > 0, 1.0, 0.0) AS `x0_1`,
-    `t16`.`m2` AS `x1_0`,
-    `t16`.`m3` AS `x1_1`,
-    `t16`.`m4` AS `x2_0`,
-    `t16`.`m0` AS `x2_1`,
-    `t16`.`m5` AS `x3_0`,
-    `t16`.`m2` AS `x4_0`,
-    `t16`.`m0` AS `x4_1`
+    IF(`t16`.`done_14`, IF(`t16`.`m0` > 0, 1.0, 0.0), 0.0) AS `x0_0`,
+    IF(`t16`.`done_14`, IF(`t16`.`m1` > 0, 1.0, 0.0), 0.0) AS `x0_1`,
+    IF(`t16`.`done_14`, 1.0, 0.0) AS `w0`,
+    IF(`t16`.`done_14`, `t16`.`m2`, 0.0) AS `x1_0`,
+    IF(`t16`.`done_14`, `t16`.`m3`, 0.0) AS `x1_1`,
+    IF(`t16`.`done_14`, 1.0, 0.0) AS `w1`,
+    IF(`t16`.`done_14`, `t16`.`m4`, 0.0) AS `x2_0`,
+    IF(`t16`.`done_14`, `t16`.`m0`, 0.0) AS `x2_1`,
+    IF(`t16`.`done_14`, 1.0, 0.0) AS `w2`,
+    IF(`t16`.`done_14`, `t16`.`m5`, 0.0) AS `x3_0`,
+    IF(`t16`.`done_14`, 1.0, 0.0) AS `w3`,
+    IF(`t16`.`done_14`, `t16`.`m2`, 0.0) AS `x4_0`,
+    IF(`t16`.`done_14`, `t16`.`m0`, 0.0) AS `x4_1`,
+    IF(`t16`.`done_14`, 1.0, 0.0) AS `w4`
   FROM (
     SELECT
       `t11`.`experiment_key`,
@@ -104,6 +122,7 @@ FROM (
       `t11`.`platform`,
       `t11`.`mixed`,
       DATE(`t11`.`entry_ts`) AS `entry_day`,
+      TIMESTAMP_ADD(`t11`.`entry_ts`, INTERVAL '14' DAY) <= `t11`.`exp_end` AS `done_14`,
       COALESCE(`t15`.`m0`, 0.0) AS `m0`,
       COALESCE(`t15`.`m1`, 0.0) AS `m1`,
       COALESCE(`t15`.`m2`, 0.0) AS `m2`,

@@ -32,13 +32,20 @@ WITH "t7" AS (
           WHEN "t0"."experiment_key" = 'msg-email-subject'
           THEN CAST(FROM_ISO8601_TIMESTAMP('2200-01-01T00:00:00+00:00') AS TIMESTAMP(6) WITH TIME ZONE)
           ELSE CAST(FROM_ISO8601_TIMESTAMP('2200-01-01T00:00:00+00:00') AS TIMESTAMP(6) WITH TIME ZONE)
+        END AS "enrol_end",
+        CASE
+          WHEN "t0"."experiment_key" = 'price-discount-10'
+          THEN CAST(FROM_ISO8601_TIMESTAMP('2026-03-14T00:00:00+00:00') AS TIMESTAMP(6) WITH TIME ZONE)
+          WHEN "t0"."experiment_key" = 'msg-email-subject'
+          THEN CAST(FROM_ISO8601_TIMESTAMP('2200-01-01T00:00:00+00:00') AS TIMESTAMP(6) WITH TIME ZONE)
+          ELSE CAST(FROM_ISO8601_TIMESTAMP('2200-01-01T00:00:00+00:00') AS TIMESTAMP(6) WITH TIME ZONE)
         END AS "exp_end"
       FROM "exposures" AS "t0"
       WHERE
         "t0"."experiment_key" IN ('price-discount-10', 'msg-email-subject')
     ) AS "t3"
     WHERE
-      "t3"."timestamp" >= "t3"."exp_start" AND "t3"."timestamp" < "t3"."exp_end"
+      "t3"."timestamp" >= "t3"."exp_start" AND "t3"."timestamp" < "t3"."enrol_end"
   ) AS "t4"
   GROUP BY
     1,
@@ -49,23 +56,28 @@ SELECT
   "t17"."variant_key",
   "t17"."mixed",
   COUNT(*) AS "n",
+  SUM("t17"."w0") AS "n0",
   SUM("t17"."x0_0") AS "s0_0",
   SUM("t17"."x0_1") AS "s0_1",
   SUM("t17"."x0_0" * "t17"."x0_0") AS "q0_0_0",
   SUM("t17"."x0_0" * "t17"."x0_1") AS "q0_0_1",
   SUM("t17"."x0_1" * "t17"."x0_1") AS "q0_1_1",
+  SUM("t17"."w1") AS "n1",
   SUM("t17"."x1_0") AS "s1_0",
   SUM("t17"."x1_1") AS "s1_1",
   SUM("t17"."x1_0" * "t17"."x1_0") AS "q1_0_0",
   SUM("t17"."x1_0" * "t17"."x1_1") AS "q1_0_1",
   SUM("t17"."x1_1" * "t17"."x1_1") AS "q1_1_1",
+  SUM("t17"."w2") AS "n2",
   SUM("t17"."x2_0") AS "s2_0",
   SUM("t17"."x2_1") AS "s2_1",
   SUM("t17"."x2_0" * "t17"."x2_0") AS "q2_0_0",
   SUM("t17"."x2_0" * "t17"."x2_1") AS "q2_0_1",
   SUM("t17"."x2_1" * "t17"."x2_1") AS "q2_1_1",
+  SUM("t17"."w3") AS "n3",
   SUM("t17"."x3_0") AS "s3_0",
   SUM("t17"."x3_0" * "t17"."x3_0") AS "q3_0_0",
+  SUM("t17"."w4") AS "n4",
   SUM("t17"."x4_0") AS "s4_0",
   SUM("t17"."x4_1") AS "s4_1",
   SUM("t17"."x4_0" * "t17"."x4_0") AS "q4_0_0",
@@ -80,21 +92,35 @@ FROM (
     "t16"."platform",
     "t16"."mixed",
     "t16"."entry_day",
+    "t16"."done_14",
     "t16"."m0",
     "t16"."m1",
     "t16"."m2",
     "t16"."m3",
     "t16"."m4",
     "t16"."m5",
-    IF("t16"."m0" > 0, CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "x0_0",
-    IF("t16"."m1" > 0, CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "x0_1",
-    "t16"."m2" AS "x1_0",
-    "t16"."m3" AS "x1_1",
-    "t16"."m4" AS "x2_0",
-    "t16"."m0" AS "x2_1",
-    "t16"."m5" AS "x3_0",
-    "t16"."m2" AS "x4_0",
-    "t16"."m0" AS "x4_1"
+    IF(
+      "t16"."done_14",
+      IF("t16"."m0" > 0, CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)),
+      CAST(0.0 AS DOUBLE)
+    ) AS "x0_0",
+    IF(
+      "t16"."done_14",
+      IF("t16"."m1" > 0, CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)),
+      CAST(0.0 AS DOUBLE)
+    ) AS "x0_1",
+    IF("t16"."done_14", CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "w0",
+    IF("t16"."done_14", "t16"."m2", CAST(0.0 AS DOUBLE)) AS "x1_0",
+    IF("t16"."done_14", "t16"."m3", CAST(0.0 AS DOUBLE)) AS "x1_1",
+    IF("t16"."done_14", CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "w1",
+    IF("t16"."done_14", "t16"."m4", CAST(0.0 AS DOUBLE)) AS "x2_0",
+    IF("t16"."done_14", "t16"."m0", CAST(0.0 AS DOUBLE)) AS "x2_1",
+    IF("t16"."done_14", CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "w2",
+    IF("t16"."done_14", "t16"."m5", CAST(0.0 AS DOUBLE)) AS "x3_0",
+    IF("t16"."done_14", CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "w3",
+    IF("t16"."done_14", "t16"."m2", CAST(0.0 AS DOUBLE)) AS "x4_0",
+    IF("t16"."done_14", "t16"."m0", CAST(0.0 AS DOUBLE)) AS "x4_1",
+    IF("t16"."done_14", CAST(1.0 AS DOUBLE), CAST(0.0 AS DOUBLE)) AS "w4"
   FROM (
     SELECT
       "t11"."experiment_key",
@@ -104,6 +130,9 @@ FROM (
       "t11"."platform",
       "t11"."mixed",
       DATE("t11"."entry_ts") AS "entry_day",
+      (
+        "t11"."entry_ts" + INTERVAL '14' DAY
+      ) <= "t11"."exp_end" AS "done_14",
       COALESCE("t15"."m0", CAST(0.0 AS DOUBLE)) AS "m0",
       COALESCE("t15"."m1", CAST(0.0 AS DOUBLE)) AS "m1",
       COALESCE("t15"."m2", CAST(0.0 AS DOUBLE)) AS "m2",
