@@ -69,7 +69,7 @@ def test_dates_are_corrected_with_their_history(registry: Registry) -> None:
         ("draft", {"started_at": MARCH}, Conflict, "is a draft"),
         ("running", {"stopped_at": APRIL}, Conflict, "has not stopped"),
         ("stopped", {"started_at": datetime(2027, 1, 1, tzinfo=UTC)}, DataError, "before start"),
-        ("stopped", {"started_at": datetime(2026, 3, 1)}, DataError, "with a zone"),  # noqa: DTZ001
+        ("stopped", {"started_at": datetime(2026, 3, 1)}, DataError, "with a zone"),
         ("stopped", {"variants": []}, DataError, "cannot edit variants"),
         ("stopped", {"planned_mde": 2.0}, DataError, "planned_mde"),
     ],
