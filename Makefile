@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+RUNTIME := $(VENV)/.runtime-stamp
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: setup system-deps test lint format typecheck demo bench clean
@@ -12,10 +13,18 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 setup: $(STAMP) system-deps
 
 # Reinstall when the package metadata changes; pip and uv come from PyPI.
-$(STAMP): pyproject.toml
+# The demo needs only the runtime dependencies; the suite adds the test and
+# Spark extras (about twice the size) on top.
+$(RUNTIME): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Setting up $(VENV): tinylift and its runtime dependencies (first run only) ..."
 	@$(PY) -m pip install -q --upgrade pip uv
-	@$(VENV)/bin/uv pip install -q --python $(PY) -e ".[test]"
+	@$(VENV)/bin/uv pip install --python $(PY) -e .
+	@touch $(RUNTIME)
+
+$(STAMP): pyproject.toml $(RUNTIME)
+	@echo "Adding the test extras (Spark, PostgreSQL driver, linters; first run only) ..."
+	@$(VENV)/bin/uv pip install --python $(PY) -e ".[test]"
 	@touch $(STAMP)
 
 system-deps:
@@ -36,7 +45,7 @@ typecheck: $(STAMP)
 test: setup lint typecheck
 	$(VENV)/bin/pytest
 
-demo: setup
+demo: $(RUNTIME)
 	$(VENV)/bin/tinylift demo --no-serve
 
 bench: setup

@@ -145,6 +145,7 @@ def test_each_reason_names_its_field() -> None:
             "properties",
             "experiment_key",
             "variant_key",
+            "attributes",
         )
 
 
@@ -234,3 +235,43 @@ def test_kill_9_during_a_load_leaves_the_warehouse_as_it_was(
     with Warehouse(db) as wh:
         assert count(wh, "events") == 10_000
         assert count(wh, "loads") == 1
+
+
+def test_columns_beyond_the_data_model_are_kept_as_attributes_and_said(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text(
+        "experiment_key,variant_key,unit_id,timestamp,leg_black,south,odd name\n"
+        "e,control,u1,2026-03-01T00:00:00Z,1,0,x\n"
+        "e,treatment,u2,2026-03-01T00:00:00Z,0,1,y\n"
+    )
+    report = ingest(wh, f, "exposures")
+    assert report.loaded == 2
+    assert report.notes == (
+        "kept 2 column(s) beyond the data model as attributes: leg_black, south",
+        "ignored column(s) 'odd name': a name must be letters, digits and _ (63 at most) "
+        "to be kept",
+    )
+    stored = wh.con.execute("select unit_id, attributes from exposures order by 1").fetchall()
+    assert [(u, json.loads(a)) for u, a in stored] == [
+        ("u1", {"leg_black": "1", "south": "0"}),
+        ("u2", {"leg_black": "0", "south": "1"}),
+    ]
+    lines = tmp_path / "x.jsonl"
+    lines.write_text(
+        '{"experiment_key":"e","variant_key":"control","unit_id":"u3",'
+        '"timestamp":"2026-03-02T00:00:00Z","tier":"gold"}\n'
+    )
+    assert ingest(wh, lines, "exposures").notes == (
+        "kept 1 column(s) beyond the data model as attributes: tier",
+    )
+    row = wh.con.execute("select attributes from exposures where unit_id = 'u3'").fetchone()
+    assert row is not None
+    assert json.loads(row[0]) == {"tier": "gold"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "experiment_key,variant_key,unit_id,timestamp,attributes\n"
+        'e,control,u4,2026-03-02T00:00:00Z,"[1, 2]"\n'
+    )
+    assert ingest(wh, bad, "exposures").reasons == {"bad_attributes": 1}

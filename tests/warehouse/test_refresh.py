@@ -293,3 +293,38 @@ def test_a_share_size_below_one_is_refused_by_name(engine: Engine) -> None:
         engine_lacks(engine, "take a share size")
     with pytest.raises(WarehouseError, match="exposures_per_part must be a positive"):
         DuckDBEngine(exposures_per_part=0)
+
+
+def test_breakdowns_by_any_attribute_of_the_exposures(
+    engine: Engine, small_company: Company, demo_catalog: Catalog
+) -> None:
+    key = "price-discount-10"
+    ex = small_company.exposures.to_pandas()
+    tier = np.where(
+        ex.unit_id.str[-1].isin(list("01234")), '{"tier": "gold"}', '{"tier": "silver"}'
+    )
+    ex["attributes"] = np.where(ex.index % 10 == 0, None, tier)  # some units have none
+    names = tables(engine, pa.Table.from_pandas(ex, preserve_index=False), small_company.events)
+    w = windows_for(small_company, demo_catalog, [key])
+    s = refresh(engine, demo_catalog, w, dimensions=("tier", "platform"), **names).experiments[key]
+    segments = s.breakdowns["tier"]
+    assert set(segments) <= {"gold", "silver", "unknown"}
+    assert {"gold", "silver"} <= set(segments)
+    total = sum(m["revenue"].n.sum() for m in segments.values())
+    assert total == s.metrics["revenue"].n.sum()
+    parts = list(segments.values())
+    summed = parts[0]["revenue"]
+    for p in parts[1:]:
+        summed = summed + p["revenue"]
+    np.testing.assert_allclose(summed.s, s.metrics["revenue"].s, rtol=1e-9)
+    assert set(s.breakdowns["platform"]) == set(ex.platform.dropna()) & set(
+        s.breakdowns["platform"]
+    )
+
+
+def test_a_dimension_must_be_a_plain_name(engine: Engine, demo_catalog: Catalog) -> None:
+    from tinylift.errors import ConfigError
+
+    w = [ExperimentWindow("price-discount-10", ("control", "treatment"), ("conversion",))]
+    with pytest.raises(ConfigError, match="not a dimension name"):
+        refresh(engine, demo_catalog, w, dimensions=("tier'); drop table events; --",))

@@ -101,10 +101,14 @@ def analyze(
     cutoff: datetime,
     alpha: float = 0.05,
     srm_alpha: float = 0.001,
-    dimensions: Sequence[str] = DIMENSIONS,
+    dimensions: Sequence[str] | None = None,
     over_time: bool = True,
 ) -> Analysis:
-    """Scorecards for every plan, from one refresh with data before ``cutoff``."""
+    """Scorecards for every plan, from one refresh with data before ``cutoff``.
+
+    Breakdowns are by ``dimensions``: by default country, platform and the
+    catalog's own ``dimensions`` (keys of the exposures' attributes).
+    """
     from tinylift.warehouse.run import refresh
 
     if cutoff.tzinfo is None:
@@ -122,7 +126,8 @@ def analyze(
             if slice_name(m.name, part) in extended.metrics
         )
         windows.append(dataclasses.replace(w, metrics=w.metrics + slices))
-    result = refresh(engine, extended, windows, dimensions=dimensions, by_day=over_time)
+    dims = dimensions_of(catalog) if dimensions is None else tuple(dimensions)
+    result = refresh(engine, extended, windows, dimensions=dims, by_day=over_time)
     cards: dict[str, Scorecard] = {}
     empty = [p for p in plans if sum(result.experiments[p.key].units.values()) == 0]
     failures = _outside_dates(engine, empty, cutoff) if empty else {}
@@ -136,6 +141,11 @@ def analyze(
         except AnalysisError as exc:
             failures[plan.key] = str(exc)
     return Analysis(cards, failures, {}, cutoff)
+
+
+def dimensions_of(catalog: Catalog) -> tuple[str, ...]:
+    """What analyses break results down by: country, platform, and the catalog's dimensions."""
+    return tuple(dict.fromkeys((*DIMENSIONS, *catalog.dimensions)))
 
 
 def _outside_dates(
@@ -211,7 +221,10 @@ def analyze_registered(
             for e in exps
         }
     say(f"refreshing {len(plans)} experiments in one scan")
-    analysis = analyze(engine, catalog, plans, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha)
+    dims = dimensions_of(catalog)
+    analysis = analyze(
+        engine, catalog, plans, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha, dimensions=dims
+    )
     if not store:
         return analysis
     say("storing snapshots")
@@ -221,7 +234,7 @@ def analyze_registered(
         "srm_alpha": srm_alpha,
         "method": "fixed horizon, CUPED where a pre-period is defined",
         "secondary_correction": "holm",
-        "dimensions": list(DIMENSIONS),
+        "dimensions": list(dims),
         "tinylift": _tinylift_version(),
     }
     with registry.session() as s:

@@ -96,10 +96,30 @@ def demo(
     ]
     if flagged:
         out.print("Needs a look: " + "; ".join(flagged))
+    me = _command()
     out.print(
-        f"Next: [bold]tinylift experiments list --dir {dir}[/], "
-        f"[bold]tinylift analyze price-discount-10 --dir {dir}[/], "
-        f"[bold]tinylift report home-carousel --dir {dir} -o report.html[/]"
+        f"Next: [bold]{me} experiments list --dir {dir}[/], "
+        f"[bold]{me} analyze price-discount-10 --dir {dir}[/], "
+        f"[bold]{me} report home-carousel --dir {dir} -o report.html[/]"
     )
     if serve:
         out.print("The web app is not part of this release yet; the data are ready.")
+
+
+def _command() -> str:
+    """How this shell can run tinylift again: ``tinylift`` when it is on the PATH, else its path."""
+    import os
+    import shutil
+    import sys
+
+    script = Path(sys.argv[0])
+    on_path = shutil.which("tinylift")
+    if script.name != "tinylift":  # run as python -m: say so
+        return f"{Path(sys.executable).name} -m tinylift.cli.main"
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "tinylift"
+    try:
+        near = os.path.relpath(script)
+    except ValueError:  # another drive (Windows)
+        near = ".."
+    return near if not near.startswith("..") else str(script.resolve())

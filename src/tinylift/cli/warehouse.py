@@ -47,6 +47,8 @@ def ingest(
     for code, n in report.reasons.items():
         _, text = REASONS[code]
         out.print(f"  [yellow]{n:,}[/] {code}: {text}")
+    for note in report.notes:
+        out.print(f"  [dim]note:[/] {note}")
     if report.quarantined:
         out.print("Quarantined rows are in the warehouse table 'quarantine', with file and row.")
 

@@ -59,6 +59,8 @@ class ExposureIn(BaseModel):
     timestamp: AwareDatetime  # a time zone is required (e.g. 2026-03-01T10:00:00Z)
     country: str | None = None
     platform: str | None = None
+    #: Anything else known about the unit at exposure, for breakdowns.
+    attributes: dict[str, str | int | float | bool | None] | None = None
 
 
 class Rejected(BaseModel):
@@ -103,6 +105,8 @@ def _validate(
             seen.add(data["event_id"])
             if data["properties"] is not None:
                 data["properties"] = json.dumps(data["properties"])
+        elif data["attributes"] is not None:
+            data["attributes"] = json.dumps(data["attributes"])
         good.append(data)
     return good, duplicates, bad
 

@@ -321,6 +321,7 @@ class Simulation:
                         "timestamp": _timestamps(when),
                         "country": _labels(units.country[pos], bh.COUNTRIES),
                         "platform": _labels(units.platform[pos], bh.PLATFORMS),
+                        "attributes": pa.nulls(len(pos), pa.string()),
                     }
                 )
             )

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -38,6 +38,11 @@ class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")
     events: dict[str, EventDef] = Field(default_factory=dict)
     metrics: list[dict[str, Any]] = Field(default_factory=list)
+    #: What every analysis breaks results down by, beyond country and platform:
+    #: keys of the exposures' attributes (a legislator's party, a customer's tier).
+    dimensions: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]] = Field(
+        default_factory=list
+    )
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Catalog:
     events: Mapping[str, EventDef]
     origin: str
     version: str
+    dimensions: tuple[str, ...] = ()
 
     def __iter__(self) -> Any:
         return iter(self.metrics.values())
@@ -130,7 +136,7 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
             origin, oecs[1], "role", f"only one metric can be the OEC; {oecs[0]!r} already is"
         )
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return Catalog(metrics, doc.events, origin, version)
+    return Catalog(metrics, doc.events, origin, version, tuple(dict.fromkeys(doc.dimensions)))
 
 
 def _check_source(

@@ -16,13 +16,26 @@ if TYPE_CHECKING:
     from tinylift.stats.moments import Moments
     from tinylift.stats.quantile import QuantileStats
 
-__all__ = ["DIMENSIONS", "QUANTILE_DELTA", "ExperimentStats", "ExperimentWindow", "Refresh"]
+__all__ = [
+    "DIMENSIONS",
+    "QUANTILE_DELTA",
+    "ExperimentStats",
+    "ExperimentWindow",
+    "Refresh",
+    "dimension_column",
+]
 
 #: Quantile metrics: each arm's quantiles at q - delta and q + delta give the
 #: density estimate behind the standard error (see tinylift.stats.quantile).
 QUANTILE_DELTA: Final = 0.02
-#: Exposure attributes a refresh can break results down by.
+#: Exposure columns every refresh can break results down by; any other name is
+#: looked up in the exposure's ``attributes`` (see ``dimension_column``).
 DIMENSIONS: Final = ("country", "platform")
+
+
+def dimension_column(name: str) -> str:
+    """The per-unit column holding a dimension's value."""
+    return name if name in DIMENSIONS else f"dim_{name}"
 
 
 @dataclass(frozen=True)

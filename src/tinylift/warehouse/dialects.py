@@ -13,7 +13,15 @@ from typing import Any, Final
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["FAR_FUTURE", "FAR_PAST", "by_experiment", "filter_condition", "first_by", "unit_part"]
+__all__ = [
+    "FAR_FUTURE",
+    "FAR_PAST",
+    "by_experiment",
+    "filter_condition",
+    "first_by",
+    "json_text",
+    "unit_part",
+]
 
 FAR_PAST: Final = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE: Final = datetime(2200, 1, 1, tzinfo=UTC)
@@ -68,7 +76,7 @@ _JSON_TEXT: Final = {
 }
 
 
-def _json_text(dialect: str, column: ir.StringValue, key: str) -> ir.StringValue:
+def json_text(dialect: str, column: ir.StringValue, key: str) -> ir.StringValue:
     """A JSON property as text, with the engine's own function (keys are validated)."""
     name, path = _JSON_TEXT[dialect]
 
@@ -84,7 +92,7 @@ def filter_condition(
 ) -> ir.BooleanValue:
     cond: ir.BooleanValue = ibis.literal(True)
     for key, value in flt:
-        text = _json_text(dialect, t.properties, key)
+        text = json_text(dialect, t.properties, key)
         if isinstance(value, bool):
             cond &= text == ibis.literal("true" if value else "false")
         elif isinstance(value, (int, float)):

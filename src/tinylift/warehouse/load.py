@@ -11,7 +11,9 @@ reconcile: ``read = loaded + quarantined + duplicates``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ REASONS: Final = {
     ),
     "bad_value": ("value", "value is not a finite number"),
     "bad_properties": ("properties", "properties is not a JSON object"),
+    "bad_attributes": ("attributes", "attributes is not a JSON object"),
     "missing_experiment_key": ("experiment_key", "experiment_key is empty"),
     "missing_variant_key": ("variant_key", "variant_key is empty"),
     "unknown_experiment": ("experiment_key", "no such experiment"),
@@ -79,6 +82,9 @@ _RULES: Final = {
     {_COMMON_TS}
     WHEN _known AND NOT _known_experiment THEN 'unknown_experiment'
     WHEN _known AND NOT _known_variant THEN 'unknown_variant'
+    WHEN attributes IS NOT NULL AND trim(attributes) <> ''
+      AND (NOT json_valid(attributes) OR json_type(attributes::JSON) <> 'OBJECT')
+      THEN 'bad_attributes'
     END""",
 }
 _CAST: Final = {
@@ -88,7 +94,8 @@ _CAST: Final = {
         NULLIF(trim(properties), '') AS properties""",
     "exposures": """trim(experiment_key) AS experiment_key, trim(variant_key) AS variant_key,
         trim(unit_id) AS unit_id, TRY_CAST(timestamp AS TIMESTAMPTZ) AS timestamp,
-        NULLIF(trim(country), '') AS country, NULLIF(trim(platform), '') AS platform""",
+        NULLIF(trim(country), '') AS country, NULLIF(trim(platform), '') AS platform,
+        NULLIF(trim(attributes), '') AS attributes""",
 }
 _REQUIRED: Final = {
     "events": ("event_id", "unit_id", "timestamp", "event_name"),
@@ -107,6 +114,9 @@ class LoadReport(Result):
     quarantined: int
     duplicates: int
     reasons: Mapping[str, int] = field(default_factory=dict)
+    #: What happened to columns beyond the data model (kept as attributes or
+    #: properties, or ignored, and why): nothing is dropped without a line.
+    notes: tuple[str, ...] = ()
 
     _repr_fields = ("file", "loaded", "quarantined")
 
@@ -122,7 +132,11 @@ class LoadReport(Result):
     def from_dict(cls, data: Mapping[str, Any]) -> LoadReport:
         """Rebuild from :meth:`to_dict` output."""
         names = ("file", "kind", "read", "loaded", "quarantined", "duplicates")
-        return cls(**{k: data[k] for k in names}, reasons=dict(data.get("reasons", {})))
+        return cls(
+            **{k: data[k] for k in names},
+            reasons=dict(data.get("reasons", {})),
+            notes=tuple(data.get("notes", ())),
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -152,8 +166,48 @@ def _format(path: Path) -> str:
     raise DataError("unknown file type; use .parquet, .csv or .jsonl (JSON Lines)", file=str(path))
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
-    """Read the file into temp table _staging(_row, _line, columns as text); return its columns."""
+#: Where each kind keeps columns beyond the data model.
+_EXTRA_INTO: Final = {"exposures": "attributes", "events": "properties"}
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _extras(kind: Kind, present: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Columns beyond the data model that are kept (as a JSON object), and notes saying so."""
+    into = _EXTRA_INTO[kind]
+    extra = [c for c in present if c not in TABLES[kind].names]
+    kept = [c for c in extra if _PLAIN_NAME.fullmatch(c)]
+    odd = [c for c in extra if c not in kept]
+    notes = []
+    if kept and into in present:
+        notes.append(
+            f"ignored {len(kept)} column(s) beyond the data model ({', '.join(kept)}): the file "
+            f"has its own {into} column; put them inside it to keep them"
+        )
+        kept = []
+    elif kept:
+        notes.append(
+            f"kept {len(kept)} column(s) beyond the data model as {into}: {', '.join(kept)}"
+        )
+    if odd:
+        notes.append(
+            f"ignored column(s) {', '.join(repr(c) for c in odd)}: a name must be letters, "
+            "digits and _ (63 at most) to be kept"
+        )
+    return kept, notes
+
+
+def _packed(kind: Kind, kept: Sequence[str], value: str) -> str:
+    """SQL building the JSON object of the kept extra columns (``value`` formats one)."""
+    pairs = ", ".join(f"'{k}', {value.format(k)}" for k in kept)
+    return f"json_object({pairs})::VARCHAR AS {_EXTRA_INTO[kind]}"
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list[str], list[str]]:
+    """Read the file into temp table _staging(_row, _line, columns as text).
+
+    Returns the file's columns, and notes on the columns beyond the data model
+    (kept as a JSON object in ``attributes`` or ``properties``, or ignored).
+    """
     fmt = _format(path)
     cols = TABLES[kind].names
     con.execute("DROP TABLE IF EXISTS _staging")
@@ -161,10 +215,21 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
     src = str(path)
     if fmt == "parquet":
         present = [
-            r[0] for r in con.execute("SELECT name FROM parquet_schema(?)", [src]).fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
+                [src],
+            ).fetchall()
         ]
+        kept, notes = _extras(kind, present)
         select = ", ".join(
-            f"CAST({c} AS VARCHAR) AS {c}" if c in present else f"NULL::VARCHAR AS {c}"
+            f'CAST("{_quote(c)}" AS VARCHAR) AS {c}'
+            if c in present
+            else (
+                _packed(kind, kept, '"{}"')
+                if kept and c == _EXTRA_INTO[kind]
+                else f"NULL::VARCHAR AS {c}"
+            )
             for c in cols
         )
         con.execute(
@@ -174,7 +239,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
             [src],
         )
         con.execute("CREATE TEMP TABLE _rejects (line BIGINT, raw VARCHAR, detail VARCHAR)")
-        return present
+        return present, notes
     if fmt == "csv":
         # The header decides the columns; the reader then runs without sniffing,
         # so broken rows go to the rejects table instead of failing the file.
@@ -183,8 +248,16 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
         if not present:
             raise DataError("the file is empty (no header line)", file=str(path))
         columns = "{" + ", ".join(f"'{_quote(c)}': 'VARCHAR'" for c in present) + "}"
+        kept, notes = _extras(kind, present)
         select = ", ".join(
-            f'"{_quote(c)}" AS {c}' if c in present else f"NULL::VARCHAR AS {c}" for c in cols
+            f'"{_quote(c)}" AS {c}'
+            if c in present
+            else (
+                _packed(kind, kept, '"{}"')
+                if kept and c == _EXTRA_INTO[kind]
+                else f"NULL::VARCHAR AS {c}"
+            )
+            for c in cols
         )
         con.execute(
             f"CREATE TEMP TABLE _staging AS SELECT row_number() OVER () AS _row, "
@@ -200,7 +273,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
         )
         con.execute("DROP TABLE IF EXISTS _csv_rejects")
         con.execute("DROP TABLE IF EXISTS _csv_scans")
-        return present
+        return present, notes
     # JSON Lines: read each line as text, so a malformed line is quarantined, not lost
     con.execute(
         "CREATE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, line FROM read_csv(?, "
@@ -223,11 +296,21 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> list[str]:
         f"CREATE TEMP TABLE _rejects AS SELECT _line AS line, line AS raw, "
         f"'not a JSON object' AS detail FROM _lines WHERE NOT ({ok})"
     )
-    keys = con.execute(
-        f"SELECT DISTINCT unnest(json_keys(line::JSON)) FROM _lines WHERE {ok}"
-    ).fetchall()
+    keys = [
+        str(k[0])
+        for k in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(line::JSON)) FROM _lines WHERE {ok}"
+        ).fetchall()
+    ]
+    kept, notes = _extras(kind, keys)
+    if kept:
+        con.execute(
+            f"UPDATE _staging s SET {_EXTRA_INTO[kind]} = (SELECT "
+            + _packed(kind, kept, "line::JSON -> '$.{}'").removesuffix(f" AS {_EXTRA_INTO[kind]}")
+            + " FROM _lines l WHERE l._line = s._line)"
+        )
     con.execute("DROP TABLE _lines")
-    return [k[0] for k in keys]
+    return keys, notes
 
 
 def ingest(
@@ -259,7 +342,7 @@ def ingest(
     con = warehouse.con
     with warehouse.transaction():
         try:
-            present = _stage(con, p, kind)
+            present, notes = _stage(con, p, kind)
         except duckdb.Error as exc:
             raise DataError(f"cannot read the file: {exc}", file=str(p)) from None
         missing = [c for c in _REQUIRED[kind] if c not in present]
@@ -271,7 +354,7 @@ def ingest(
             )
         _validate(con, kind, experiments)
         report = _commit(con, kind, str(p), sha)
-    return report
+    return dataclasses.replace(report, notes=tuple(notes)) if notes else report
 
 
 def _validate(

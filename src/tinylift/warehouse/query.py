@@ -27,13 +27,14 @@ import ibis
 import ibis.expr.types as ir
 
 from tinylift.metrics import Catalog
-from tinylift.warehouse.contract import ExperimentWindow
+from tinylift.warehouse.contract import ExperimentWindow, dimension_column
 from tinylift.warehouse.dialects import (
     FAR_FUTURE,
     FAR_PAST,
     by_experiment,
     filter_condition,
     first_by,
+    json_text,
     unit_part,
 )
 from tinylift.warehouse.plan import Plan
@@ -41,7 +42,12 @@ from tinylift.warehouse.plan import Plan
 __all__ = ["by", "compile_refresh", "finish", "moment_aggs", "units_of"]
 
 
-def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str) -> ir.Table:
+def _entries(
+    exposures: ir.Table,
+    windows: Sequence[ExperimentWindow],
+    dialect: str,
+    attributes: Sequence[str] = (),
+) -> ir.Table:
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
         exp_start=by_experiment(
@@ -66,7 +72,13 @@ def _entries(exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: 
         country=first_by(dialect, x.country, x.timestamp),
         platform=first_by(dialect, x.platform, x.timestamp),
         exp_end=x.exp_end.max(),
+        # attributes as at the unit's first exposure (only when a breakdown needs them)
+        **({"attributes": first_by(dialect, x.attributes, x.timestamp)} if attributes else {}),
     )
+    if attributes:
+        entries = entries.mutate(
+            **{dimension_column(a): json_text(dialect, entries.attributes, a) for a in attributes}
+        ).drop("attributes")
     # A small integer per experiment: the per-unit aggregation groups by
     # (xi, unit_id), much cheaper than by two strings.
     xi = ibis.cases(
@@ -130,7 +142,13 @@ def complete(days: int) -> str:
     return f"done_{days}"
 
 
-def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan, exclude: bool) -> ir.Table:
+def _units(
+    entries: ir.Table,
+    per_unit: ir.Table,
+    plan: Plan,
+    exclude: bool,
+    attributes: Sequence[str] = (),
+) -> ir.Table:
     """One row per entry, multi-variant ones included (flagged, excluded from results).
 
     With ``exclude``, a flag per window length says whose window is complete:
@@ -151,6 +169,7 @@ def _units(entries: ir.Table, per_unit: ir.Table, plan: Plan, exclude: bool) -> 
         entries.country,
         entries.platform,
         entries.mixed,
+        *[entries[dimension_column(a)] for a in attributes],
         entry_day=entries.entry_ts.date(),
         **done,
         **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
@@ -235,6 +254,7 @@ def units_of(
     parts: int = 1,
     *,
     exclude_in_progress: bool = True,
+    attributes: Sequence[str] = (),
 ) -> ir.Table:
     """The per-unit table of one share of the units (all of them when ``parts`` is 1).
 
@@ -244,9 +264,10 @@ def units_of(
     if parts > 1:
         exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
         events = events.filter(unit_part(events.unit_id, parts) == part)
-    entries = _entries(exposures, experiments, dialect)
+    entries = _entries(exposures, experiments, dialect, attributes)
     valid = entries.filter(~entries.mixed)
-    return _units(entries, _per_unit(events, valid, plan, dialect), plan, exclude_in_progress)
+    per_unit = _per_unit(events, valid, plan, dialect)
+    return _units(entries, per_unit, plan, exclude_in_progress, attributes)
 
 
 def finish(units: ir.Table, plan: Plan) -> tuple[ir.Table, dict[str, list[str]]]:

@@ -7,10 +7,11 @@ This module runs the queries of :mod:`tinylift.warehouse.query` on an engine
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from itertools import combinations_with_replacement
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -27,12 +28,15 @@ from tinylift.warehouse.contract import (
     ExperimentStats,
     ExperimentWindow,
     Refresh,
+    dimension_column,
 )
 from tinylift.warehouse.engine import Engine
 from tinylift.warehouse.plan import Plan
 from tinylift.warehouse.query import by, done_flag, finish, moment_aggs, units_of
 
 __all__ = ["refresh"]
+
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def _moments(
@@ -105,11 +109,13 @@ def refresh(
     if not experiments:
         raise ConfigError("nothing to refresh: no experiments given", parameter="experiments")
     for d in dimensions:
-        if d not in DIMENSIONS:
+        if not _NAME.fullmatch(d):
             raise ConfigError(
-                f"unknown dimension {d!r}; choose from {', '.join(DIMENSIONS)}",
+                f"{d!r} is not a dimension name (letters, digits and _; country, platform, "
+                "or a key of the exposures' attributes)",
                 parameter="dimensions",
             )
+    attributes = [d for d in dict.fromkeys(dimensions) if d not in DIMENSIONS]
     plan = Plan(catalog, [n for w in experiments for n in w.metrics])
     ex, ev = engine.table(exposures), engine.table(events)
     parts = engine.unit_parts(ex.filter(ex.experiment_key.isin([w.key for w in experiments])))
@@ -124,11 +130,12 @@ def refresh(
             part,
             parts,
             exclude_in_progress=in_progress == "exclude",
+            attributes=attributes,
         )
 
     queries: dict[str, list[str]] = {"overall": ["experiment_key", "variant_key"]}
     for d in dimensions:
-        queries[d] = ["experiment_key", d, "variant_key"]
+        queries[d] = ["experiment_key", dimension_column(d), "variant_key"]
     if by_day:
         queries["daily"] = ["experiment_key", "entry_day", "variant_key"]
     # the per-unit table is materialised when several queries read it
@@ -170,7 +177,10 @@ def refresh(
         for key, rows in _group_rows(merged["overall"], ["experiment_key"], mixed=True).items()
     }
     result = _group_rows(merged["overall"], ["experiment_key"])
-    breakdowns = {d: {"rows": _group_rows(merged[d], ["experiment_key", d])} for d in dimensions}
+    breakdowns = {
+        d: {"rows": _group_rows(merged[d], ["experiment_key", dimension_column(d)])}
+        for d in dimensions
+    }
     daily_rows = _group_rows(merged["daily"], ["experiment_key", "entry_day"]) if by_day else {}
 
     stats: dict[str, ExperimentStats] = {}

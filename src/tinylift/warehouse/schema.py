@@ -19,6 +19,9 @@ EXPOSURES_SCHEMA: Final = pa.schema(
         pa.field("timestamp", _TS, nullable=False),
         pa.field("country", pa.string()),
         pa.field("platform", pa.string()),
+        # anything else known about the unit at exposure, as a JSON object
+        # (a legislator's party, a customer's tier): breakdowns by any of it
+        pa.field("attributes", pa.string()),
     ]
 )
 

@@ -47,6 +47,8 @@ class Warehouse:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         for name, schema in TABLES.items():
             self.con.execute(_ddl(name, schema))
+        # warehouses made before exposures kept their attributes
+        self.con.execute("ALTER TABLE exposures ADD COLUMN IF NOT EXISTS attributes VARCHAR")
         # Rows a load refused, with the reason, and an audit of every load.
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS quarantine (kind VARCHAR, file VARCHAR, "
@@ -82,7 +84,11 @@ class Warehouse:
 
     def append(self, kind: Kind, table: pa.Table) -> int:
         """Append rows already in the data model's shape; returns the row count."""
-        data = table.select(TABLES[kind].names).cast(TABLES[kind])
+        schema = TABLES[kind]
+        for f in schema:  # optional columns the data lacks are empty
+            if f.name not in table.column_names and f.nullable:
+                table = table.append_column(f.name, pa.nulls(table.num_rows, f.type))
+        data = table.select(schema.names).cast(schema)
         self.con.register("_incoming", data)
         try:
             self.con.execute(f"INSERT INTO {kind} SELECT * FROM _incoming")

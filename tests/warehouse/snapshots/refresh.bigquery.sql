@@ -19,6 +19,7 @@ WITH `t7` AS (
         `t0`.`timestamp`,
         `t0`.`country`,
         `t0`.`platform`,
+        `t0`.`attributes`,
         CASE
           WHEN `t0`.`experiment_key` = 'price-discount-10'
           THEN TIMESTAMP('2026-01-31T00:00:00+00:00')
