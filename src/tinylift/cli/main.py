@@ -32,6 +32,7 @@ class Entry(NamedTuple):
 
 #: Every command, in the order ``--help`` lists them.
 COMMANDS: dict[str, Entry] = {
+    "init": Entry("workspace", "app", "Make a folder a workspace."),
     "demo": Entry("demo", "app", "Simulate a connected-home store's year of experiments."),
     "calc": Entry(
         "calc", "app", "Test results from summary numbers, check a split, plan a sample."
