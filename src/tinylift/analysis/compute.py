@@ -35,6 +35,7 @@ from tinylift.stats import (
     fixed_horizon,
     sequential,
 )
+from tinylift.stats.confidence_sequences import DEFAULT_TUNING
 from tinylift.stats.quantile import quantile_test
 from tinylift.warehouse.contract import ExperimentStats
 
@@ -42,11 +43,14 @@ __all__ = ["build_scorecard"]
 
 
 def _compare(
-    mo: Moments, role: MetricRole, alpha: float, method: str
+    mo: Moments, role: MetricRole, alpha: float, method: str, tuning: float | None
 ) -> tuple[Comparison, Comparison, bool]:
     cuped = mo.has_covariate
-    test = sequential if method == "sequential" else fixed_horizon
-    result = test(mo, alpha=alpha, cuped=cuped)
+    if method == "sequential":
+        # tuned to the planned sample, where the sequence is tightest (power plans assume it)
+        result = sequential(mo, alpha=alpha, cuped=cuped, tuning=tuning or DEFAULT_TUNING)
+    else:
+        result = fixed_horizon(mo, alpha=alpha, cuped=cuped)
     bayes = bayesian(mo, alpha=alpha, cuped=cuped, lower_is_better=role.lower_is_better)
     return result, bayes, cuped
 
@@ -63,7 +67,9 @@ def _rows(
                 res, cuped = quantile_test(stats.quantiles[role.name], alpha=alpha), False
                 used = "quantile"
             elif role.name in stats.metrics and stats.metrics[role.name].n.min() >= 2:
-                res, bayes, cuped = _compare(stats.metrics[role.name], role, alpha, method)
+                res, bayes, cuped = _compare(
+                    stats.metrics[role.name], role, alpha, method, plan.planned_units
+                )
                 chance = bayes.chance_to_win
             else:
                 continue
@@ -253,29 +259,35 @@ def _decisions(
     for v in treatments:
         evidence = []
         for r in rows:
-            if r.variant != v or r.rel_effect is None or r.kind == "quantile":
+            if r.variant != v or r.effect is None or r.kind == "quantile":
                 continue
             role = plan.role(r.metric)
-            rel_se = _decision_se(r, alpha)
-            if rel_se is None or not np.isfinite(rel_se):
+            se = _decision_se(r, alpha)
+            if se is None or not np.isfinite(se) or r.control_value is None:
                 continue
+            # the tests run on the absolute effect, whose size holds in both
+            # directions; an undefined lift (a zero control) never drops a metric
             evidence.append(
                 MetricEvidence(
                     name=r.metric,
                     role="success" if role.role == "oec" else role.role,  # type: ignore[arg-type]
-                    rel_effect=r.rel_effect,
-                    rel_se=rel_se,
+                    rel_effect=np.nan if r.rel_effect is None else r.rel_effect,
+                    rel_se=np.nan if r.rel_se is None else r.rel_se,
                     lower_is_better=role.lower_is_better,
                     margin=role.margin if role.role == "guardrail" else None,
+                    effect=r.effect,
+                    se=se,
+                    control=r.control_value,
                 )
             )
         if not any(e.role == "success" for e in evidence):
             raise AnalysisError(
                 f"experiment {plan.key!r}: no data yet for its OEC in variant {v!r}"
             )
-        # Bonferroni across treatments keeps the rule's error rate for A/B/n tests
+        # one-sided tests at alpha / 2 (the two-sided level of the intervals shown),
+        # Bonferroni across treatments for A/B/n tests
         per[v] = decide(
-            evidence, srm=srm, alpha=alpha / len(treatments), complete=complete
+            evidence, srm=srm, alpha=alpha / 2 / len(treatments), complete=complete
         ).to_dict()
     shipping = [v for v in treatments if per[v]["recommendation"] == "ship"]
     if shipping:
@@ -296,18 +308,17 @@ def _decisions(
 
 
 def _decision_se(row: MetricRow, alpha: float) -> float | None:
-    """The standard error the decision rule should use for a row.
+    """The absolute standard error the decision rule should use for a row.
 
-    For always-valid (sequential) rows it is the interval's half-width over
-    the one-sided normal quantile, so the rule's bounds are the confidence
-    sequence's bounds: peeking at a running experiment cannot make it ship
-    more often than planned.
+    The interval's half-width over the normal quantile of its level: for
+    fixed-horizon rows that is the row's own standard error (Welch's t
+    quantile included); for always-valid (sequential) rows it makes the rule's
+    bounds the confidence sequence's bounds, so peeking at a running
+    experiment cannot make it ship more often than planned.
     """
-    if row.method != "sequential":
-        return row.rel_se
-    if row.rel_ci_low is None or row.rel_ci_high is None:
+    if row.ci_low is None or row.ci_high is None:
         return None
-    return (row.rel_ci_high - row.rel_ci_low) / 2 / float(sps.norm.isf(alpha))
+    return (row.ci_high - row.ci_low) / 2 / float(sps.norm.isf(alpha / 2))
 
 
 def _over_time(stats: ExperimentStats, plan: ExperimentPlan, alpha: float) -> list[dict[str, Any]]:

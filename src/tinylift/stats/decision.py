@@ -12,12 +12,17 @@ Ship when, and only when:
    ``alpha / (number of success metrics)`` (Bonferroni).
 
 Otherwise: *don't ship* when a check failed or the planned sample is reached,
-else *keep running*. Effects are relative (lifts) with delta-method standard
-errors; margins are relative too.
+else *keep running*. Margins are relative. The tests run on the *absolute*
+effect and its standard error when they are given (``effect``, ``se``,
+``control``), whose size holds in both directions; a relative margin then
+becomes ``margin * |control|``. The delta-method relative lift is biased by
+direction at moderate samples (it over-covers on one side and under-covers
+on the other), so it is used only when no absolute effect is given.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -40,10 +45,15 @@ class MetricEvidence:
 
     name: str
     role: Role
-    rel_effect: float
+    rel_effect: float  # for the reasons; NaN when undefined (a zero control)
     rel_se: float
     lower_is_better: bool = False
     margin: float | None = None  # relative non-inferiority margin, guardrails only
+    #: The absolute effect, its standard error and the control's value: when
+    #: given, the tests use them (see the module docstring).
+    effect: float | None = None
+    se: float | None = None
+    control: float | None = None
 
     def __post_init__(self) -> None:
         if self.role == "guardrail" and (self.margin is None or not self.margin > 0):
@@ -51,13 +61,42 @@ class MetricEvidence:
                 f"guardrail {self.name!r} needs a positive non-inferiority margin",
                 metric=self.name,
             )
-        if not self.rel_se >= 0:
-            raise StatsError(f"standard error must be >= 0, got {self.rel_se}", metric=self.name)
+        scale_se = self.rel_se if self.se is None else self.se
+        if not scale_se >= 0:
+            raise StatsError(f"standard error must be >= 0, got {scale_se}", metric=self.name)
+        if self.effect is not None and (self.se is None or self.control is None):
+            raise StatsError("give the absolute effect with its se and the control value")
+
+    @property
+    def absolute(self) -> bool:
+        """The tests run on the absolute effect."""
+        return self.effect is not None
 
     @property
     def good(self) -> float:
-        """The effect in the direction where positive is better."""
-        return -self.rel_effect if self.lower_is_better else self.rel_effect
+        """The effect in the direction where positive is better (on the test's scale)."""
+        value = self.effect if self.effect is not None else self.rel_effect
+        return -value if self.lower_is_better else value
+
+    @property
+    def scale_se(self) -> float:
+        """The standard error on the test's scale."""
+        return self.se if self.se is not None else self.rel_se
+
+    @property
+    def scale_margin(self) -> float:
+        """The non-inferiority margin on the test's scale (0 when the control is 0)."""
+        assert self.margin is not None
+        if self.effect is None:
+            return self.margin
+        return self.margin * abs(self.control or 0.0)
+
+    def describe(self) -> str:
+        """The effect for a sentence: the lift when defined, else the absolute change."""
+        if math.isfinite(self.rel_effect):
+            return _pct(self.rel_effect)
+        value = self.effect if self.effect is not None else float("nan")
+        return f"{value:+.3g} absolute; the lift is undefined"
 
 
 @dataclass(frozen=True, repr=False)
@@ -115,22 +154,26 @@ def decide(
     checks: list[dict[str, Any]] = []
     deteriorated, not_ni, winners = [], [], []
     for m in metrics:
-        row: dict[str, Any] = {"metric": m.name, "role": m.role, "rel_effect": m.rel_effect}
+        rel = m.rel_effect if math.isfinite(m.rel_effect) else None
+        row: dict[str, Any] = {"metric": m.name, "role": m.role, "rel_effect": rel}
+        se = m.scale_se
+        if m.absolute:
+            row["effect"] = m.effect
+        # no spread means no evidence either way (a degenerate comparison)
         if m.role in ("success", "guardrail"):
-            worse = m.good < 0 and (m.rel_se == 0 or -m.good / m.rel_se > z_det)
-            row["deteriorated"] = worse
+            worse = m.good < 0 and se > 0 and -m.good / se > z_det
+            row["deteriorated"] = bool(worse)
             if worse:
                 deteriorated.append(m)
         if m.role == "guardrail":
-            assert m.margin is not None
-            bound = m.good - z_ni * m.rel_se
-            row["non_inferior"] = bound > -m.margin
+            bound = m.good - z_ni * se
+            row["non_inferior"] = bool(se > 0 and bound > -m.scale_margin)
             row["margin"] = m.margin
             if not row["non_inferior"]:
                 not_ni.append(m)
         if m.role == "success":
-            better = m.good > 0 and (m.rel_se == 0 or m.good / m.rel_se > z_success)
-            row["significant_improvement"] = better
+            better = m.good > 0 and se > 0 and m.good / se > z_success
+            row["significant_improvement"] = bool(better)
             if better:
                 winners.append(m)
         checks.append(row)
@@ -142,16 +185,18 @@ def decide(
         )
         return Decision("don't ship", tuple(reasons), tuple(checks))
     for m in deteriorated:
-        reasons.append(f"{m.role} metric {m.name} got significantly worse ({_pct(m.rel_effect)})")
+        reasons.append(f"{m.role} metric {m.name} got significantly worse ({m.describe()})")
     if deteriorated:
         return Decision("don't ship", tuple(reasons), tuple(checks))
     for m in winners:
-        reasons.append(f"success metric {m.name} improved significantly ({_pct(m.rel_effect)})")
+        reasons.append(f"success metric {m.name} improved significantly ({m.describe()})")
     for m in not_ni:
         assert m.margin is not None
+        zero = m.absolute and not m.control
         reasons.append(
             f"guardrail {m.name} is not yet shown to be within its margin of "
-            f"{m.margin * 100:.2g} % ({_pct(m.rel_effect)})"
+            f"{m.margin * 100:.2g} % ({m.describe()})"
+            + ("; its control value is 0, so no increase at all is within it" if zero else "")
         )
     if winners and not not_ni:
         if guardrails:
