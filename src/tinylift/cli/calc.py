@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -62,9 +63,12 @@ def _parse(option: str, text: str, parts: int, shape: str) -> list[float]:
     try:
         if len(pieces) != parts:
             raise ValueError
-        return [float(p) for p in pieces]
+        values = [float(p) for p in pieces]
     except ValueError:
         raise ConfigError(f"expected {shape}, got {text!r}", parameter=option) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"expected finite numbers ({shape}), got {text!r}", parameter=option)
+    return values
 
 
 def _run(
@@ -83,6 +87,8 @@ def _run(
         raise ConfigError("choose one of --sequential and --bayesian", parameter="--sequential")
     if not 0 < alpha < 1:
         raise ConfigError(f"must be between 0 and 1, got {alpha}", parameter="--alpha")
+    if tuning is not None and not (math.isfinite(tuning) and tuning > 0):
+        raise ConfigError(f"a positive number of units, got {tuning}", parameter="--tuning")
     alt: Any = alternative.value
     if bayes:
         return bayesian(moments, alpha=alpha)
@@ -127,7 +133,8 @@ def _show(result: Comparison, as_json: bool) -> None:
             f"{level} lift interval",
             f"{_fmt(row['rel_ci_low'], True)} to {_fmt(row['rel_ci_high'], True)}",
         )
-        table.add_row("p-value", f"{row['p_value']:.4g} ({result.alternative})")
+        if result.method != "bayesian":  # a posterior has no p-value
+            table.add_row("p-value", f"{row['p_value']:.4g} ({result.alternative})")
         if result.method == "bayesian":
             table.add_row("chance to win", f"{row['chance_to_win'] * 100:.1f} %")
             table.add_row("expected loss", _fmt(row["expected_loss"], pct=True))
@@ -214,11 +221,14 @@ def mean(
 
 def _numbers(option: str, text: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",")]
+        values = [float(x) for x in text.split(",")]
     except ValueError:
         raise ConfigError(
             f"expected comma-separated numbers, got {text!r}", parameter=option
         ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"expected finite numbers, got {text!r}", parameter=option)
+    return values
 
 
 @app.command()
@@ -244,6 +254,9 @@ def srm(
         print(json.dumps(res.to_dict(), indent=2))
         return
     colour = {"ok": "green", "mismatch": "bold red", "too few units": "yellow"}[res.verdict]
+    if res.verdict == "too few units":
+        out.print(f"[{colour}]too few units[/] to test: an arm expects fewer than 8")
+        return
     out.print(f"p-value {res.p_value:.4g}: [{colour}]{res.verdict}[/]")
     if res.mismatch:
         out.print("The split is not what was planned: find the cause before reading any result.")

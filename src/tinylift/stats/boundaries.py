@@ -167,12 +167,16 @@ def constant_boundaries(
     """Classical equally spaced designs: Pocock (constant z) or O'Brien-Fleming (C sqrt(K/k))."""
     if looks < 1:
         raise StatsError(f"looks must be at least 1, got {looks}")
+    if not 0 < alpha < 1:
+        raise StatsError(f"alpha must be between 0 and 1, got {alpha}")
     t = np.arange(1, looks + 1) / looks
     scale = np.ones(looks) if shape == "pocock" else np.sqrt(looks / np.arange(1, looks + 1))
 
     def excess(c: float) -> float:
         return float(crossing_probabilities(c * scale, t).sum() - alpha)
 
+    if excess(0.5) * excess(10.0) > 0:
+        raise StatsError(f"no boundary for alpha = {alpha:g} over {looks} looks (try 1e-6 or more)")
     c = optimize.brentq(excess, 0.5, 10.0, xtol=1e-10)
     return np.asarray(c * scale)
 

@@ -124,6 +124,7 @@ def sample_size(
     mde: float,
     relative: bool = False,
     sd: float | None = None,
+    sd_treatment: float | None = None,
     alpha: float = 0.05,
     power: float = 0.8,
     variants: int = 2,
@@ -139,16 +140,26 @@ def sample_size(
     ``guardrails`` > 0 plans for a non-inferiority guardrail test: one-sided,
     with beta divided by the number of guardrails (Schultzberg et al. 2024).
 
+    Means: the treatment's standard deviation is ``sd_treatment`` when given;
+    otherwise a relative MDE is taken as multiplicative (every value scaled by
+    ``1 + mde``, so is the spread: revenue that grows 10 % spreads 10 % more)
+    and an absolute one as additive (the same spread).
+
     >>> sample_size("proportion", baseline=0.1, mde=0.01).n_per_variant
     14749
     """
+    for name, value in (("baseline", baseline), ("mde", mde), ("alpha", alpha), ("power", power)):
+        if not np.isfinite(value):
+            raise StatsError(f"{name} must be a finite number, got {value}")
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise StatsError(f"alpha and power must be between 0 and 1, got {alpha}, {power}")
     if variants < 2:
         raise StatsError(f"variants must be at least 2, got {variants}")
     if not 0 <= cuped_rho < 1:
         raise StatsError(f"cuped_rho must be in [0, 1), got {cuped_rho}")
     delta = mde * baseline if relative else mde
-    if not delta != 0 or not np.isfinite(delta):
-        raise StatsError(f"mde must be a non-zero effect, got {mde}")
+    if not delta != 0 or not np.isfinite(delta) or abs(delta) < 1e-12 * max(abs(baseline), 1):
+        raise StatsError(f"mde must be a non-zero effect the arithmetic can resolve, got {mde}")
     if guardrails:
         power = 1 - (1 - power) / guardrails
         one_sided = True
@@ -158,8 +169,12 @@ def sample_size(
         if not 0 < treated < 1:
             raise StatsError(f"mde: baseline + effect = {treated} is not a proportion")
         var_t = treated * (1 - treated)
+    elif sd_treatment is not None:
+        if not sd_treatment > 0 or not np.isfinite(sd_treatment):
+            raise StatsError(f"sd_treatment must be positive, got {sd_treatment}")
+        var_t = sd_treatment**2
     else:
-        var_t = var_c
+        var_t = var_c * (1 + mde) ** 2 if relative else var_c
     z = _z(alpha, power, one_sided)
     n = z**2 * (var_c + var_t) * (1 - cuped_rho**2) / delta**2
     if design == "group-sequential":
@@ -202,8 +217,12 @@ def mde(
     For proportions the treatment variance depends on the effect, so the
     answer solves the sample-size equation exactly.
     """
-    if not n_per_variant >= 2:
-        raise StatsError(f"n_per_variant must be at least 2, got {n_per_variant}")
+    if not n_per_variant >= 2 or not np.isfinite(n_per_variant):
+        raise StatsError(f"n_per_variant must be a finite number >= 2, got {n_per_variant}")
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise StatsError(f"alpha and power must be between 0 and 1, got {alpha}, {power}")
+    if not np.isfinite(baseline) or (sd is not None and not np.isfinite(sd)):
+        raise StatsError("baseline and sd must be finite numbers")
     z = _z(alpha, power, one_sided)
     var_c = _variance(kind, baseline, sd)
     shrink = 1 - cuped_rho**2
@@ -213,6 +232,10 @@ def mde(
             t = baseline + d
             return float(d - z * np.sqrt((var_c + t * (1 - t)) * shrink / n_per_variant))
 
+        if gap(1e-12) >= 0:  # even the smallest effect is detectable: beyond float precision
+            raise StatsError(
+                f"n_per_variant = {n_per_variant:g} is beyond what the arithmetic can plan for"
+            )
         d = optimize.brentq(gap, 1e-12, 1 - baseline - 1e-12)
     else:
         d = z * np.sqrt(2 * var_c * shrink / n_per_variant)

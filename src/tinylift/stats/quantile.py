@@ -100,6 +100,20 @@ def quantile_test(
         values["rel_effect"], values["rel_se"], alpha=alpha, alternative=alternative
     )
     values.update(p_value=p, ci_low=lo, ci_high=hi, rel_ci_low=rlo, rel_ci_high=rhi)
+    # On tied values (counts, prices on a grid) the quantile sits on a mass
+    # point: the spread Q(q + delta) - Q(q - delta) says nothing about the
+    # density there and the test is invalid (half of A/A tests of medians of
+    # counts came out significant). Such comparisons give no result, flagged.
+    tied = (stats.lower == stats.value) | (stats.value == stats.upper)
+    bad = (tied[0] | tied[1:])[None, :]
+    for name in ("p_value", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high"):
+        values[name] = np.where(bad, np.nan, values[name])
+    flags = _flags(values)
+    for j in np.flatnonzero(bad[0]):
+        flags[0, j] = (
+            *flags[0, j],
+            "tied values at the quantile (discrete data): no valid test; compare means instead",
+        )
     return Comparison(
         method="quantile",
         metrics=(stats.metric,),
@@ -108,6 +122,6 @@ def quantile_test(
         alpha=alpha,
         alternative=alternative,
         values=values,
-        flags=_flags(values),
+        flags=flags,
         info={"q": stats.q, "delta": stats.delta},
     )

@@ -17,7 +17,7 @@ from tinylift.results import Result
 
 __all__ = ["MIN_UNITS_PER_ARM", "SrmResult", "srm_test"]
 
-#: Below this many units in any arm the test gives no verdict.
+#: Below this many *expected* units in any arm the test gives no verdict.
 MIN_UNITS_PER_ARM = 8
 
 Verdict = Literal["ok", "mismatch", "too few units"]
@@ -42,12 +42,12 @@ class SrmResult(Result):
         return self.verdict == "mismatch"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict (no statistic yet: None, JSON having no NaN)."""
         return {
             "counts": list(self.counts),
             "expected": list(self.expected),
-            "statistic": self.statistic,
-            "p_value": self.p_value,
+            "statistic": self.statistic if math.isfinite(self.statistic) else None,
+            "p_value": self.p_value if math.isfinite(self.p_value) else None,
             "threshold": self.threshold,
             "verdict": self.verdict,
         }
@@ -83,7 +83,9 @@ def srm_test(
         raise StatsError(f"threshold must be between 0 and 1, got {threshold}")
     total, wsum = math.fsum(obs), math.fsum(w)
     expected = [total * x / wsum for x in w]
-    if min(obs) < MIN_UNITS_PER_ARM:
+    # the chi-square approximation needs enough *expected* units per arm; an arm
+    # that lost almost all of its units ([10000, 3]) is a mismatch, not "too few"
+    if min(expected) < MIN_UNITS_PER_ARM:
         return SrmResult(
             tuple(int(c) for c in obs),
             tuple(expected),
