@@ -146,6 +146,7 @@ def test_each_reason_names_its_field() -> None:
             "experiment_key",
             "variant_key",
             "attributes",
+            "as_of",
         )
 
 
@@ -275,3 +276,32 @@ def test_columns_beyond_the_data_model_are_kept_as_attributes_and_said(
         'e,control,u4,2026-03-02T00:00:00Z,"[1, 2]"\n'
     )
     assert ingest(wh, bad, "exposures").reasons == {"bad_attributes": 1}
+
+
+def test_attributes_of_units_load_any_time_after_their_exposures(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    f = tmp_path / "units.csv"
+    f.write_text(
+        "unit_id,as_of,tier,region\n"
+        "u1,2026-01-01T00:00:00Z,gold,north\n"
+        "u2,,silver,south\n"
+        "u3,yesterday,gold,east\n"
+        ",2026-01-01T00:00:00Z,gold,west\n"
+    )
+    report = ingest(wh, f, "units")
+    assert (report.loaded, report.quarantined) == (2, 2)
+    assert report.reasons == {"bad_as_of": 1, "missing_unit_id": 1}
+    assert report.notes == ("kept 2 column(s) beyond the data model as attributes: tier, region",)
+    rows = wh.con.execute(
+        "select unit_id, as_of is null, attributes from unit_attributes order by 1"
+    ).fetchall()
+    assert [(u, none, json.loads(a)) for u, none, a in rows] == [
+        ("u1", False, {"tier": "gold", "region": "north"}),
+        ("u2", True, {"tier": "silver", "region": "south"}),
+    ]
+    again = ingest(wh, f, "units")  # the same file again: nothing new
+    assert (again.loaded, again.duplicates) == (0, 2)
+    empty = tmp_path / "none.csv"
+    empty.write_text("unit_id\nu9\n")
+    assert ingest(wh, empty, "units").reasons == {"missing_attributes": 1}

@@ -328,3 +328,39 @@ def test_a_dimension_must_be_a_plain_name(engine: Engine, demo_catalog: Catalog)
     w = [ExperimentWindow("price-discount-10", ("control", "treatment"), ("conversion",))]
     with pytest.raises(ConfigError, match="not a dimension name"):
         refresh(engine, demo_catalog, w, dimensions=("tier'); drop table events; --",))
+
+
+def test_attributes_of_units_loaded_later_as_known_at_entry(
+    engine: Engine, small_company: Company, demo_catalog: Catalog
+) -> None:
+    key = "price-discount-10"
+    ex = small_company.exposures.to_pandas()
+    entry = ex[ex.experiment_key == key].groupby("unit_id").timestamp.min()
+    units = entry.index.to_numpy()
+    before, after = entry - pd.Timedelta(days=1), entry + pd.Timedelta(days=1)
+    gold = np.arange(len(units)) % 3 == 0
+    rows = pd.concat(
+        [
+            # known before entry: the segment
+            pd.DataFrame(
+                {
+                    "unit_id": units,
+                    "as_of": before.to_numpy(),
+                    "attributes": np.where(gold, '{"tier": "gold"}', '{"tier": "silver"}'),
+                }
+            ),
+            # a change after entry (perhaps caused by the experiment) moves no one
+            pd.DataFrame(
+                {"unit_id": units, "as_of": after.to_numpy(), "attributes": '{"tier": "platinum"}'}
+            ),
+        ]
+    )
+    name = f"unit_attributes_{abs(hash(engine.name)) % 1000}"
+    engine.register(name, pa.Table.from_pandas(rows, preserve_index=False))
+    w = windows_for(small_company, demo_catalog, [key])
+    s = refresh(engine, demo_catalog, w, dimensions=("tier",), unit_attributes=name)
+    segments = s.experiments[key].breakdowns["tier"]
+    assert set(segments) <= {"gold", "silver", "unknown"}
+    n_gold = sum(segments["gold"]["orders"].n.ravel())
+    n_all = s.experiments[key].metrics["orders"].n.sum()
+    assert 0.28 < n_gold / n_all < 0.38

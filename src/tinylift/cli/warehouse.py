@@ -21,12 +21,19 @@ out = Console()
 class Kind(StrEnum):
     events = "events"
     exposures = "exposures"
+    units = "units"
 
 
 @ingest_app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="A Parquet, CSV or JSON Lines file.")],
-    kind: Annotated[Kind, typer.Option(help="What the file holds.")],
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            help="What the file holds: events, exposures, or units (attributes of units: "
+            "unit_id, an optional as_of, any other columns)."
+        ),
+    ],
     dir: DirOpt = None,
 ) -> None:
     """Validate and load a file; bad rows go to quarantine with a reason."""

@@ -129,7 +129,7 @@ class IngestJob(BaseModel):
     """``tinylift ingest`` sent by another process (a file on this machine)."""
 
     path: str
-    kind: Literal["events", "exposures"]
+    kind: Literal["events", "exposures", "units"]
 
 
 def error_response(exc: TinyliftError) -> JSONResponse:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ingest", "known_experiments"]
 
-KINDS = ("events", "exposures")
+KINDS = ("events", "exposures", "units")
 
 
 def known_experiments(ws: Workspace) -> dict[str, list[str]] | None:

@@ -20,6 +20,7 @@ __all__ = [
     "filter_condition",
     "first_by",
     "json_text",
+    "last_by",
     "unit_part",
 ]
 
@@ -64,6 +65,22 @@ def first_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
         """The engine's arg-min aggregate."""
 
     return first_by(column, order)
+
+
+_ARG_MAX: Final = {"duckdb": "arg_max", "pyspark": "max_by"}
+
+
+def last_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
+    """The value of ``column`` at the largest ``order`` in each group."""
+    name = _ARG_MAX.get(dialect)
+    if name is None:
+        return column.argmax(order)
+
+    @ibis.udf.agg.builtin(name=name)  # type: ignore[untyped-decorator]
+    def last_by(value: str, key: datetime) -> str:  # type: ignore[empty-body]
+        """The engine's arg-max aggregate."""
+
+    return last_by(column, order)
 
 
 _JSON_TEXT: Final = {

@@ -23,11 +23,11 @@ import duckdb
 
 from tinylift.errors import DataError
 from tinylift.results import Result, frozen_mapping
-from tinylift.warehouse.store import TABLES, Warehouse
+from tinylift.warehouse.store import TABLE_NAMES, TABLES, Warehouse
 
 __all__ = ["REASONS", "LoadReport", "ingest"]
 
-Kind = Literal["events", "exposures"]
+Kind = Literal["events", "exposures", "units"]
 
 #: Reason code -> (field, explanation) for every rule a row can fail.
 REASONS: Final = {
@@ -48,6 +48,8 @@ REASONS: Final = {
     "bad_value": ("value", "value is not a finite number"),
     "bad_properties": ("properties", "properties is not a JSON object"),
     "bad_attributes": ("attributes", "attributes is not a JSON object"),
+    "missing_attributes": ("attributes", "no attribute of the unit is given"),
+    "bad_as_of": ("as_of", "as_of is not an ISO 8601 date-time between 1970 and 2100"),
     "missing_experiment_key": ("experiment_key", "experiment_key is empty"),
     "missing_variant_key": ("variant_key", "variant_key is empty"),
     "unknown_experiment": ("experiment_key", "no such experiment"),
@@ -86,6 +88,16 @@ _RULES: Final = {
       AND (NOT json_valid(attributes) OR json_type(attributes::JSON) <> 'OBJECT')
       THEN 'bad_attributes'
     END""",
+    "units": """CASE
+    WHEN unit_id IS NULL OR trim(unit_id) = '' THEN 'missing_unit_id'
+    WHEN as_of IS NOT NULL AND trim(as_of) <> '' AND (TRY_CAST(as_of AS TIMESTAMPTZ) IS NULL
+      OR TRY_CAST(as_of AS TIMESTAMPTZ) < TIMESTAMPTZ '1970-01-01 00:00:00+00'
+      OR TRY_CAST(as_of AS TIMESTAMPTZ) >= TIMESTAMPTZ '2100-01-01 00:00:00+00')
+      THEN 'bad_as_of'
+    WHEN attributes IS NULL OR trim(attributes) IN ('', '{}') THEN 'missing_attributes'
+    WHEN NOT json_valid(attributes) OR json_type(attributes::JSON) <> 'OBJECT'
+      THEN 'bad_attributes'
+    END""",
 }
 _CAST: Final = {
     "events": """trim(event_id) AS event_id, trim(unit_id) AS unit_id,
@@ -96,10 +108,14 @@ _CAST: Final = {
         trim(unit_id) AS unit_id, TRY_CAST(timestamp AS TIMESTAMPTZ) AS timestamp,
         NULLIF(trim(country), '') AS country, NULLIF(trim(platform), '') AS platform,
         NULLIF(trim(attributes), '') AS attributes""",
+    "units": """trim(unit_id) AS unit_id,
+        TRY_CAST(NULLIF(trim(as_of), '') AS TIMESTAMPTZ) AS as_of,
+        trim(attributes) AS attributes""",
 }
 _REQUIRED: Final = {
     "events": ("event_id", "unit_id", "timestamp", "event_name"),
     "exposures": ("experiment_key", "variant_key", "unit_id", "timestamp"),
+    "units": ("unit_id",),
 }
 
 
@@ -167,7 +183,7 @@ def _format(path: Path) -> str:
 
 
 #: Where each kind keeps columns beyond the data model.
-_EXTRA_INTO: Final = {"exposures": "attributes", "events": "properties"}
+_EXTRA_INTO: Final = {"exposures": "attributes", "events": "properties", "units": "attributes"}
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
@@ -325,7 +341,9 @@ def ingest(
     Args:
         warehouse: the target warehouse.
         path: a Parquet, CSV or JSON Lines file in the data model's shape.
-        kind: ``events`` or ``exposures``.
+        kind: ``events``, ``exposures`` or ``units`` (attributes of units, any
+            time after their exposures: ``unit_id``, an optional ``as_of``, and
+            any other columns).
         experiments: for exposures, the known experiments and their variants;
             rows naming others are quarantined (no check when None).
 
@@ -334,7 +352,7 @@ def ingest(
             required column (nothing is loaded).
     """
     if kind not in TABLES:
-        raise DataError(f"kind must be 'events' or 'exposures', got {kind!r}")
+        raise DataError(f"kind must be 'events', 'exposures' or 'units', got {kind!r}")
     p = Path(path)
     if not p.is_file():
         raise DataError("no such file", file=str(p))
@@ -384,23 +402,36 @@ def _validate(
     )
 
 
+def _same(column: str) -> str:
+    """The dedupe comparison of a key column (as_of may be null: null equals null)."""
+    if column == "as_of":
+        return "w.as_of IS NOT DISTINCT FROM t.as_of"
+    return f"w.{column} = t.{column}"
+
+
 def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> LoadReport:
     cols = ", ".join(TABLES[kind].names)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _row AS _r, {_CAST[kind]} "
         "FROM _verdict WHERE _reason IS NULL"
     )
-    key = "event_id" if kind == "events" else "experiment_key, unit_id, variant_key, timestamp"
+    key = {
+        "events": "event_id",
+        "exposures": "experiment_key, unit_id, variant_key, timestamp",
+        "units": "unit_id, as_of, attributes",
+    }[kind]
+    table = TABLE_NAMES[kind]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fresh AS
         SELECT * EXCLUDE (_k) FROM (
             SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _r) AS _k FROM _typed
         ) t
         WHERE _k = 1 AND NOT EXISTS (
-            SELECT 1 FROM {kind} w WHERE {" AND ".join(f"w.{c} = t.{c}" for c in key.split(", "))}
+            SELECT 1 FROM {table} w
+            WHERE {" AND ".join(_same(c) for c in key.split(", "))}
         )"""
     )
-    con.execute(f"INSERT INTO {kind} SELECT {cols} FROM _fresh ORDER BY _r")
+    con.execute(f"INSERT INTO {table} SELECT {cols} FROM _fresh ORDER BY _r")
     reason_rows = con.execute(
         "SELECT _reason, count(*) FROM _verdict WHERE _reason IS NOT NULL GROUP BY 1"
     ).fetchall()

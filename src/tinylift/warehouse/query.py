@@ -35,6 +35,7 @@ from tinylift.warehouse.dialects import (
     filter_condition,
     first_by,
     json_text,
+    last_by,
     unit_part,
 )
 from tinylift.warehouse.plan import Plan
@@ -47,6 +48,7 @@ def _entries(
     windows: Sequence[ExperimentWindow],
     dialect: str,
     attributes: Sequence[str] = (),
+    units: ir.Table | None = None,
 ) -> ir.Table:
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
@@ -75,17 +77,50 @@ def _entries(
         # attributes as at the unit's first exposure (only when a breakdown needs them)
         **({"attributes": first_by(dialect, x.attributes, x.timestamp)} if attributes else {}),
     )
-    if attributes:
-        entries = entries.mutate(
-            **{dimension_column(a): json_text(dialect, entries.attributes, a) for a in attributes}
-        ).drop("attributes")
     # A small integer per experiment: the per-unit aggregation groups by
     # (xi, unit_id), much cheaper than by two strings.
     xi = ibis.cases(
         *[(entries.experiment_key == ibis.literal(w.key), i) for i, w in enumerate(windows)],
         else_=-1,
     )
-    return entries.mutate(xi=xi.cast("int16"))
+    entries = entries.mutate(xi=xi.cast("int16"))
+    if not attributes:
+        return entries
+    if units is None:
+        dims = {a: json_text(dialect, entries.attributes, a) for a in attributes}
+        return entries.mutate(**{dimension_column(a): v for a, v in dims.items()}).drop(
+            "attributes"
+        )
+    entries = _with_unit_attributes(entries, units, dialect)
+    # the exposure's own attribute first, else what was known of the unit at entry
+    dims = {
+        a: json_text(dialect, entries.attributes, a).coalesce(
+            json_text(dialect, entries.unit_attributes, a)
+        )
+        for a in attributes
+    }
+    return entries.mutate(**{dimension_column(a): v for a, v in dims.items()}).drop(
+        "attributes", "unit_attributes"
+    )
+
+
+def _with_unit_attributes(entries: ir.Table, units: ir.Table, dialect: str) -> ir.Table:
+    """Each entry with the unit's attributes as known at its entry (the latest row at
+    or before it; rows without ``as_of`` hold always)."""
+    u = units.select(
+        ua_unit=units.unit_id,
+        ua_as_of=units.as_of.fill_null(FAR_PAST),
+        ua_attributes=units.attributes,
+    )
+    e = entries.select(ua_xi=entries.xi, ua_entry_unit=entries.unit_id, ua_entry=entries.entry_ts)
+    j = e.join(u, [e.ua_entry_unit == u.ua_unit, u.ua_as_of <= e.ua_entry])
+    known = j.group_by(["ua_xi", "ua_entry_unit"]).aggregate(
+        unit_attributes=last_by(dialect, j.ua_attributes, j.ua_as_of)
+    )
+    out = entries.left_join(
+        known, [entries.xi == known.ua_xi, entries.unit_id == known.ua_entry_unit]
+    )
+    return out.select(*entries.columns, known.unit_attributes)
 
 
 def _per_unit(events: ir.Table, valid: ir.Table, plan: Plan, dialect: str) -> ir.Table:
@@ -255,6 +290,7 @@ def units_of(
     *,
     exclude_in_progress: bool = True,
     attributes: Sequence[str] = (),
+    units: ir.Table | None = None,
 ) -> ir.Table:
     """The per-unit table of one share of the units (all of them when ``parts`` is 1).
 
@@ -264,7 +300,9 @@ def units_of(
     if parts > 1:
         exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
         events = events.filter(unit_part(events.unit_id, parts) == part)
-    entries = _entries(exposures, experiments, dialect, attributes)
+    if parts > 1 and units is not None:
+        units = units.filter(unit_part(units.unit_id, parts) == part)
+    entries = _entries(exposures, experiments, dialect, attributes, units)
     valid = entries.filter(~entries.mixed)
     per_unit = _per_unit(events, valid, plan, dialect)
     return _units(entries, per_unit, plan, exclude_in_progress, attributes)

@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-from tinylift.errors import ConfigError
+from tinylift.errors import ConfigError, WarehouseError
 from tinylift.metrics import Catalog
 from tinylift.stats.moments import Moments
 from tinylift.stats.quantile import QuantileStats
@@ -94,6 +94,7 @@ def refresh(
     by_day: bool = False,
     exposures: str = "exposures",
     events: str = "events",
+    unit_attributes: str = "unit_attributes",
     in_progress: Literal["exclude", "include"] = "exclude",
 ) -> Refresh:
     """Sufficient statistics for every experiment and metric, from one scan of events.
@@ -116,6 +117,8 @@ def refresh(
                 parameter="dimensions",
             )
     attributes = [d for d in dict.fromkeys(dimensions) if d not in DIMENSIONS]
+    # attributes of units loaded apart from their exposures (tinylift ingest --kind units)
+    known_units = _optional_table(engine, unit_attributes) if attributes else None
     plan = Plan(catalog, [n for w in experiments for n in w.metrics])
     ex, ev = engine.table(exposures), engine.table(events)
     parts = engine.unit_parts(ex.filter(ex.experiment_key.isin([w.key for w in experiments])))
@@ -131,6 +134,7 @@ def refresh(
             parts,
             exclude_in_progress=in_progress == "exclude",
             attributes=attributes,
+            units=known_units,
         )
 
     queries: dict[str, list[str]] = {"overall": ["experiment_key", "variant_key"]}
@@ -219,6 +223,14 @@ def refresh(
             },
         )
     return Refresh(stats, sql)
+
+
+def _optional_table(engine: Engine, name: str) -> ir.Table | None:
+    """A table the engine may not have (None then)."""
+    try:
+        return engine.table(name)
+    except WarehouseError:
+        return None
 
 
 def _quantiles(

@@ -6,7 +6,7 @@ from typing import Final
 
 import pyarrow as pa
 
-__all__ = ["EVENTS_SCHEMA", "EXPOSURES_SCHEMA"]
+__all__ = ["EVENTS_SCHEMA", "EXPOSURES_SCHEMA", "UNITS_SCHEMA"]
 
 _TS: Final = pa.timestamp("us", tz="UTC")
 
@@ -34,5 +34,17 @@ EVENTS_SCHEMA: Final = pa.schema(
         pa.field("event_name", pa.string(), nullable=False),
         pa.field("value", pa.float64()),
         pa.field("properties", pa.string()),
+    ]
+)
+
+#: What is known about units, loaded any time after their exposures: each row
+#: holds attributes (a JSON object) as of a time (null: always). A breakdown
+#: takes the latest row at or before the unit's entry, so a later change
+#: (perhaps caused by the experiment) never moves a unit between segments.
+UNITS_SCHEMA: Final = pa.schema(
+    [
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("as_of", _TS),
+        pa.field("attributes", pa.string(), nullable=False),
     ]
 )

@@ -11,12 +11,18 @@ import duckdb
 import pyarrow as pa
 
 from tinylift.errors import WarehouseError
-from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA
+from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA, UNITS_SCHEMA
 
-__all__ = ["TABLES", "Warehouse"]
+__all__ = ["TABLES", "TABLE_NAMES", "Warehouse"]
 
-Kind = Literal["exposures", "events"]
-TABLES: Final[dict[str, pa.Schema]] = {"exposures": EXPOSURES_SCHEMA, "events": EVENTS_SCHEMA}
+Kind = Literal["exposures", "events", "units"]
+TABLES: Final[dict[str, pa.Schema]] = {
+    "exposures": EXPOSURES_SCHEMA,
+    "events": EVENTS_SCHEMA,
+    "units": UNITS_SCHEMA,
+}
+#: Where each kind of data lives in the warehouse.
+TABLE_NAMES: Final = {"exposures": "exposures", "events": "events", "units": "unit_attributes"}
 
 _DUCK_TYPES: Final = {
     pa.string(): "VARCHAR",
@@ -45,8 +51,8 @@ class Warehouse:
         self.con.execute("SET TimeZone = 'UTC'")
         if memory_limit is not None:
             self.con.execute("SET memory_limit = ?", [memory_limit])
-        for name, schema in TABLES.items():
-            self.con.execute(_ddl(name, schema))
+        for kind, schema in TABLES.items():
+            self.con.execute(_ddl(TABLE_NAMES[kind], schema))
         # warehouses made before exposures kept their attributes
         self.con.execute("ALTER TABLE exposures ADD COLUMN IF NOT EXISTS attributes VARCHAR")
         # Rows a load refused, with the reason, and an audit of every load.
@@ -91,17 +97,17 @@ class Warehouse:
         data = table.select(schema.names).cast(schema)
         self.con.register("_incoming", data)
         try:
-            self.con.execute(f"INSERT INTO {kind} SELECT * FROM _incoming")
+            self.con.execute(f"INSERT INTO {TABLE_NAMES[kind]} SELECT * FROM _incoming")
         finally:
             self.con.unregister("_incoming")
         return int(data.num_rows)
 
     def truncate(self) -> None:
         """Remove every exposure and event."""
-        for name in TABLES:
+        for name in TABLE_NAMES.values():
             self.con.execute(f"DELETE FROM {name}")
 
     def count(self, kind: Kind) -> int:
         """Number of rows in a table."""
-        row = self.con.execute(f"SELECT count(*) FROM {kind}").fetchone()
+        row = self.con.execute(f"SELECT count(*) FROM {TABLE_NAMES[kind]}").fetchone()
         return int(row[0]) if row is not None else 0
