@@ -5,9 +5,9 @@ median of several runs; the baseline ``python -c "import typer, rich"`` runs
 in the same loop, so a busy machine slows both alike. Target: ``tinylift
 --help`` and ``tinylift calc srm`` at most 3x the baseline.
 
-A second reference is the floor of *any* Typer command that takes options:
-Typer 0.29 coerces every parameter through a Pydantic ``TypeAdapter``, so
-running one imports Pydantic (about 0.3 s here) on top of the baseline.
+A second reference is the floor of *any* Typer command that takes options
+(Typer 0.29 coerced every parameter through Pydantic, 0.3 s of imports per
+command here, which is why tinylift pins Typer 0.28).
 
     python benchmarks/bench_startup.py [--repeat 7]
 """

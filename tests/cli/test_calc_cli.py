@@ -115,7 +115,10 @@ def test_power_json(capsys: pytest.CaptureFixture[str]) -> None:
         "0.04",
         "--relative",
     )
-    ref = NormalIndPower().solve_power(effect_size=(50 * 0.04) / 20, alpha=0.05, power=0.8)
+    # a relative effect on a mean is multiplicative: the treatment's sd grows with it,
+    # so the effect size uses the average of the two variances
+    sd = ((20**2 + (20 * 1.04) ** 2) / 2) ** 0.5
+    ref = NormalIndPower().solve_power(effect_size=(50 * 0.04) / sd, alpha=0.05, power=0.8)
     assert r["n_per_variant"] == math.ceil(ref)
 
 

@@ -237,6 +237,17 @@ def mde(
                 f"n_per_variant = {n_per_variant:g} is beyond what the arithmetic can plan for"
             )
         d = optimize.brentq(gap, 1e-12, 1 - baseline - 1e-12)
+    elif relative:
+        # multiplicative, as in sample_size: the treatment's spread grows with the
+        # effect r, so r b = z sqrt(var (1 + (1 + r)**2) shrink / n): a quadratic in r
+        k = z**2 * var_c * shrink / n_per_variant
+        b2 = baseline**2
+        if not b2 > k:
+            raise StatsError(
+                f"n_per_variant = {n_per_variant:g} cannot detect any relative effect on a "
+                f"mean of {baseline:g} with sd {sd:g}"
+            )
+        return float((2 * k + np.sqrt(4 * k**2 + 8 * k * (b2 - k))) / (2 * (b2 - k)))
     else:
         d = z * np.sqrt(2 * var_c * shrink / n_per_variant)
     return float(d / baseline if relative else d)
