@@ -305,3 +305,22 @@ def test_attributes_of_units_load_any_time_after_their_exposures(
     empty = tmp_path / "none.csv"
     empty.write_text("unit_id\nu9\n")
     assert ingest(wh, empty, "units").reasons == {"missing_attributes": 1}
+
+
+def test_a_csv_with_mixed_line_ends_quarantines_its_bad_rows_only(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    f = tmp_path / "mixed.csv"
+    f.write_bytes(
+        b"event_id,unit_id,timestamp,event_name,value\r\n"
+        b"e1,u1,2026-03-01T00:00:00Z,purchase,1\n"
+        b"e2,u2,2026-03-01T00:00:00Z,purchase,2\r\n"
+        b"e3,u3,not-a-time,purchase,3\n"
+    )
+    report = ingest(wh, f, "events")
+    assert (report.loaded, report.quarantined) == (2, 1)
+    assert report.reasons == {"bad_timestamp": 1}
+    assert "mixes Windows and Unix line ends" in report.notes[-1]
+    row = wh.con.execute("select file from quarantine").fetchone()
+    assert row is not None
+    assert row[0] == str(f)  # the user's file is named, not the copy read

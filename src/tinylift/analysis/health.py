@@ -101,7 +101,8 @@ def unplanned_variants(stats: ExperimentStats) -> Check:
         return Check(
             "unplanned_variants",
             "warn",
-            f"{n:,} units were exposed to variants this experiment does not declare "
+            f"{n:,} unit{'s were' if n != 1 else ' was'} exposed to variants this experiment "
+            "does not declare "
             "(a typo in the code, or an old variant still live)",
             {"units": n},
         )

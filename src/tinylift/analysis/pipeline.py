@@ -220,7 +220,7 @@ def analyze_registered(
             }
             for e in exps
         }
-    say(f"refreshing {len(plans)} experiments in one scan")
+    say(f"refreshing {len(plans)} experiment{'s' if len(plans) != 1 else ''} in one scan")
     dims = dimensions_of(catalog)
     analysis = analyze(
         engine, catalog, plans, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha, dimensions=dims

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinylift.cli.shared import DirOpt, workspace
+from tinylift.cli.shared import DirOpt, plural, workspace
 
 if TYPE_CHECKING:
     from tinylift.metrics import Catalog
@@ -38,7 +38,7 @@ def _what(m: object, catalog: Catalog) -> str:
 def list_(dir: DirOpt = None) -> None:
     """Every metric with its type, role and direction."""
     catalog = workspace(dir).catalog()
-    table = Table(title=f"{len(catalog)} metrics in {catalog.origin}")
+    table = Table(title=f"{plural(len(catalog), 'metric')} in {catalog.origin}")
     table.add_column("name", no_wrap=True, style="bold")
     table.add_column("type", no_wrap=True)
     table.add_column("role (better)", no_wrap=True)
@@ -91,5 +91,6 @@ def validate(
 
     catalog = load_catalog(path) if path is not None else workspace(None).catalog()
     out.print(
-        f"[green]ok[/]: {len(catalog)} metrics in {catalog.origin} (version {catalog.version})"
+        f"[green]ok[/]: {plural(len(catalog), 'metric')} in {catalog.origin} "
+        f"(version {catalog.version})"
     )

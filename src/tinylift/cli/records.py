@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinylift.cli.shared import DirOpt, JsonOpt, workspace
+from tinylift.cli.shared import DirOpt, JsonOpt, plural, workspace
 
 anecdote = typer.Typer(help="Qualitative evidence beside the numbers.", no_args_is_help=True)
 learnings = typer.Typer(help="What the company learned, searchable.", no_args_is_help=True)
@@ -58,7 +58,7 @@ def anecdote_list(
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
-    table = Table(title=f"{len(rows)} anecdotes about {experiment}")
+    table = Table(title=f"{plural(len(rows), 'anecdote')} about {experiment}")
     for col in ("sentiment", "variant", "source", "text"):
         table.add_column(col)
     for r in rows:

@@ -125,7 +125,8 @@ def render(card: Scorecard, console: Console) -> None:
 
 def render_summary(cards: list[Scorecard], console: Console) -> None:
     """One line per experiment: recommendation, OEC lift, what needs a look."""
-    table = Table(title=f"{len(cards)} experiments analysed", box=box.SIMPLE_HEAD)
+    n = len(cards)
+    table = Table(title=f"{n} experiment{'s' if n != 1 else ''} analysed", box=box.SIMPLE_HEAD)
     for col in ("experiment", "recommendation", "OEC lift (interval)", "needs a look"):
         table.add_column(col, no_wrap=col != "needs a look")
     for card in cards:

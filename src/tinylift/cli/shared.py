@@ -17,7 +17,13 @@ from tinylift.errors import ConfigError
 if TYPE_CHECKING:
     from tinylift.service.workspace import Workspace
 
-__all__ = ["DirOpt", "JsonOpt", "parse_time", "workspace"]
+__all__ = ["DirOpt", "JsonOpt", "parse_time", "plural", "workspace"]
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 experiment``, ``2 experiments`` (``many`` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
 
 DirOpt = Annotated[
     Path | None,

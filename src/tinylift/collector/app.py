@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Container, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -79,8 +80,15 @@ class BatchResult(BaseModel):
     rejected: list[Rejected]
 
 
+#: How many recently accepted event ids the collector remembers, so that a batch
+#: sent again (a client retrying after a lost answer) is counted as duplicates.
+RECENT_IDS = 1_000_000
+
+
 def _validate(
-    kind: Literal["events", "exposures"], rows: Sequence[Any]
+    kind: Literal["events", "exposures"],
+    rows: Sequence[Any],
+    recent: Container[str] = frozenset(),
 ) -> tuple[list[dict[str, Any]], int, list[Rejected]]:
     model = EventIn if kind == "events" else ExposureIn
     good: list[dict[str, Any]] = []
@@ -99,7 +107,7 @@ def _validate(
             continue
         data = item.model_dump(mode="json")
         if kind == "events":
-            if data["event_id"] in seen:
+            if data["event_id"] in seen or data["event_id"] in recent:
                 duplicates += 1
                 continue
             seen.add(data["event_id"])
@@ -160,6 +168,7 @@ def create_collector(
             parameter="collector_keys",
         )
     state: dict[str, Any] = {}
+    recent: OrderedDict[str, None] = OrderedDict()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -212,9 +221,14 @@ def create_collector(
     job_auth = [Depends(local_owner)]
 
     async def take(kind: Literal["events", "exposures"], rows: list[Any]) -> BatchResult:
-        good, duplicates, bad = _validate(kind, rows)
+        good, duplicates, bad = _validate(kind, rows, recent)
         # durable before the answer: the spool fsyncs (off the event loop)
         await asyncio.to_thread(state["spool"].append, kind, good)
+        if kind == "events":
+            for row in good:
+                recent[row["event_id"]] = None
+            while len(recent) > RECENT_IDS:
+                recent.popitem(last=False)
         return BatchResult(accepted=len(good), duplicates=duplicates, rejected=bad)
 
     @app.post("/api/events", dependencies=auth)
