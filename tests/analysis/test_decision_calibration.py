@@ -9,7 +9,8 @@ direction is the interval's miss rate on that side: at most alpha/2 plus
 3 Monte Carlo SE, for fixed-horizon tests and for confidence sequences over
 100 looks (from the first look with 100 units in each arm: below that the
 scorecard gives no verdict, and rightly — a ratio's confidence sequence at 20
-units and 2 orders per arm crosses 8 % of the time). The lift's interval (log-ratio) is checked on both sides too.
+units and 2 orders per arm crosses 8 % of the time). The lift's interval
+(Fieller) is checked on both sides too.
 """
 
 from __future__ import annotations

@@ -154,3 +154,22 @@ def test_constant_covariate_leaves_cuped_a_plain_estimate() -> None:
     plain, cuped = fixed_horizon(mo).to_dict(), fixed_horizon(mo, cuped=True).to_dict()
     assert cuped["effect"] == pytest.approx(plain["effect"])
     assert cuped["se"] == pytest.approx(plain["se"])
+
+
+@pytest.mark.parametrize("scale", [1e8, 1e10, 1e12])
+def test_summary_numbers_keep_their_precision_when_the_mean_dwarfs_the_spread(
+    scale: float,
+) -> None:
+    from scipy import stats as sps
+
+    from tinylift.stats import fixed_horizon
+
+    mo = Moments.mean([1000, 1200], [scale, scale + 0.1], [1.0, 1.3])
+    row = fixed_horizon(mo).row("metric0")
+    ref = sps.ttest_ind_from_stats(scale + 0.1, 1.3, 1200, scale, 1.0, 1000, equal_var=False)
+    assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-6)
+    assert row["se"] == pytest.approx((1.0**2 / 1000 + 1.3**2 / 1200) ** 0.5, rel=1e-9)
+    # shards with the same centring add up exactly
+    both = mo + mo
+    # (two copies of each arm: n doubles and the sample variance shrinks by (2n-2)/(2n-1))
+    assert fixed_horizon(both).row("metric0")["se"] == pytest.approx(row["se"] / 2**0.5, rel=1e-3)

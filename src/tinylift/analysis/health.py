@@ -147,7 +147,10 @@ def covariate_balance(stats: ExperimentStats, *, threshold: float) -> Check:
         if not mo.has_covariate or mo.n.min() < 2:
             continue
         p = mo.s.shape[-1] // 2
-        pre = Moments(mo.kind, mo.n, mo.s[..., p:], mo.ss[..., p:, p:], mo.metrics, mo.variants)
+        shift = None if mo.shift is None else mo.shift[..., p:]
+        pre = Moments(
+            mo.kind, mo.n, mo.s[..., p:], mo.ss[..., p:, p:], mo.metrics, mo.variants, shift
+        )
         res = fixed_horizon(pre)
         for row in res.records():
             # degenerate comparisons (no variance, a control mean of zero) say nothing

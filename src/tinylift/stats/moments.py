@@ -20,6 +20,7 @@ Deng, Xu, Kohavi, Walker (2013) for CUPED with a pooled theta.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -61,6 +62,9 @@ class Moments:
         ss: column cross-products, shape (m, k, p, p).
         metrics: metric names (m,).
         variants: variant names (k,); the first is the control.
+        shift: per metric and column, shape (m, p), a value subtracted before
+            summing (``s`` and ``ss`` are of ``x - shift``), so that a mean far
+            larger than its spread keeps its precision; None is no shift.
     """
 
     kind: Kind
@@ -69,6 +73,14 @@ class Moments:
     ss: F64
     metrics: tuple[str, ...]
     variants: tuple[str, ...]
+    shift: F64 | None = None
+
+    @property
+    def offset(self) -> F64:
+        """The shift, zeros when there is none: shape (m, p)."""
+        if self.shift is None:
+            return np.zeros((self.s.shape[0], self.s.shape[-1]))
+        return self.shift
 
     # -- construction ------------------------------------------------------
 
@@ -178,11 +190,15 @@ class Moments:
                 metric=_names(metrics, n_.shape[0], "metric")[i],
                 variant=_names(variants, n_.shape[1], "variant")[j],
             )
-        s = n_ * mu
-        ss = sd_**2 * (n_ - 1) + n_ * mu**2
-        return cls.from_sums(
+        # centred on the control's mean: with mean / sd of 1e8 the raw sum of
+        # squares would not hold the spread at all in double precision
+        shift = mu[:, :1]
+        s = n_ * (mu - shift)
+        ss = sd_**2 * (n_ - 1) + n_ * (mu - shift) ** 2
+        mo = cls.from_sums(
             "mean", n_, s[..., None], ss[..., None, None], metrics=metrics, variants=variants
         )
+        return dataclasses.replace(mo, shift=shift.copy())
 
     # -- algebra -----------------------------------------------------------
 
@@ -195,13 +211,24 @@ class Moments:
             other.s.shape,
         ):
             raise StatsError("can only add statistics of the same metrics, variants and kind")
+        # move the other's sums onto this shift (exact when the shifts agree)
+        d = (other.offset - self.offset)[:, None, :]
+        no = other.n[..., None]
+        s_o = other.s + no * d
+        ss_o = (
+            other.ss
+            + other.s[..., :, None] * d[..., None, :]
+            + d[..., :, None] * other.s[..., None, :]
+            + no[..., None] * d[..., :, None] * d[..., None, :]
+        )
         return Moments(
             self.kind,
             self.n + other.n,
-            self.s + other.s,
-            self.ss + other.ss,
+            self.s + s_o,
+            self.ss + ss_o,
             self.metrics,
             self.variants,
+            self.shift,
         )
 
     @property
@@ -240,7 +267,7 @@ class Moments:
                 variant=self.variants[j],
             )
         if self.kind == "ratio":
-            zero = self.s[..., 1] == 0
+            zero = (self.s[..., 1] + self.n * self.offset[:, None, 1]) == 0
             if zero.any():
                 i, j = np.argwhere(zero)[0]
                 raise StatsError(
@@ -267,13 +294,14 @@ class Moments:
         """
         self.validate()
         n = self.n
-        mean = self.s / n[..., None]
+        centred = self.s / n[..., None]
         # Proportions use the binomial variance p(1 - p) (ddof 0), as the Wald
         # test and the usual calculators do; means and ratios the sample one.
         ddof = 0.0 if self.kind == "proportion" else 1.0
-        cov = (self.ss - n[..., None, None] * mean[..., :, None] * mean[..., None, :]) / (
+        cov = (self.ss - n[..., None, None] * centred[..., :, None] * centred[..., None, :]) / (
             n[..., None, None] - ddof
         )
+        mean = centred + self.offset[:, None, :]
         g, dg = _functional(self.kind, mean, 0)
         var_unit = _quad(dg, cov, dg)
         if not (cuped and self.has_covariate):
@@ -288,7 +316,7 @@ class Moments:
             out=np.zeros(len(n)),
             where=pooled_var_h > 0,
         )[:, None]
-        tot = self.s.sum(axis=1)
+        tot = self.s.sum(axis=1) + n.sum(axis=1)[:, None] * self.offset
         base = _BASE_COLUMNS[self.kind]
         if self.kind == "ratio":
             h_pooled = tot[:, base] / tot[:, base + 1]
