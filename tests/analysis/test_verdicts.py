@@ -78,7 +78,11 @@ def test_a_true_zero_with_enough_data_is_flat_and_with_little_data_inconclusive(
 def test_without_a_margin_nothing_is_flat() -> None:
     mo = Moments.proportion([60_000, 60_000], [6000, 6010], metrics=["conv"])
     assert card(mo, margin=None).row("conv").verdict == "inconclusive"  # type: ignore[attr-defined]
-    assert card(mo).row("conv").verdict == "flat"  # type: ignore[attr-defined]
+    flat = card(mo)
+    assert flat.row("conv").verdict == "flat"  # type: ignore[attr-defined]
+    # the decision rule says it in the same words
+    assert "the OEC conv is flat: within ±5.0%" in flat.reasons  # type: ignore[attr-defined]
+    assert any("is inconclusive" in r for r in card(mo, margin=None).reasons)  # type: ignore[attr-defined]
 
 
 @settings(max_examples=200, deadline=None)

@@ -307,6 +307,29 @@ def _decisions(
     return "keep running", None, tuple(per[running]["reasons"]), per
 
 
+def _oec_words(rows: list[MetricRow]) -> list[str]:
+    """The OEC's verdict in the words the scorecard uses, when it did not move."""
+    out = []
+    for r in rows:
+        if r.role != "oec" or r.verdict not in ("flat", "inconclusive"):
+            continue
+        variant = f" ({r.variant})" if len(rows) and r.variant != "treatment" else ""
+        if r.verdict == "flat":
+            assert r.margin is not None
+            out.append(f"the OEC {r.metric}{variant} is flat: within ±{r.margin:.1%}")
+        elif r.margin is not None:
+            out.append(
+                f"the OEC {r.metric}{variant} is inconclusive: neither a significant change "
+                f"nor shown within ±{r.margin:.1%}"
+            )
+        else:
+            out.append(
+                f"the OEC {r.metric}{variant} is inconclusive: neither a significant change "
+                "nor, with no margin or planned MDE declared, shown flat"
+            )
+    return out
+
+
 def _decision_se(row: MetricRow, alpha: float) -> float | None:
     """The absolute standard error the decision rule should use for a row.
 
@@ -422,6 +445,8 @@ def build_scorecard(
     ]
     if novelty.status == "warn":
         reasons = (*reasons, "the effect changes with days since exposure (see novelty)")
+    if recommendation != "ship":
+        reasons = (*reasons, *_oec_words(rows))
     entry_days = [day for day, _ in stats.daily]
     if entry_days:
         days = float((max(entry_days) - min(entry_days)).days + 1)
