@@ -11,8 +11,9 @@ Names are imported on first use: reading a stored scorecard
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tinylift._lazy import attach
 
 if TYPE_CHECKING:
     from tinylift.analysis.pipeline import Analysis, analyze, analyze_registered
@@ -51,11 +52,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'tinylift.analysis' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"tinylift.analysis.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _WHERE, __all__)

@@ -11,8 +11,9 @@ nor numpy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tinylift._lazy import attach
 
 if TYPE_CHECKING:
     from tinylift.stats.bayes import Prior, bayesian
@@ -89,11 +90,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'tinylift.stats' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"tinylift.stats.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _WHERE, __all__)

@@ -11,8 +11,9 @@ read without loading DuckDB or Ibis.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tinylift._lazy import attach
 
 if TYPE_CHECKING:
     from tinylift.warehouse.contract import (
@@ -58,11 +59,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'tinylift.warehouse' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"tinylift.warehouse.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _WHERE, __all__)

@@ -49,38 +49,34 @@ def by_experiment(
     )
 
 
-#: Per dialect: an aggregate giving the value at the row with the smallest key
-#: (Ibis's generic argmin is an ordered FIRST(), which sorts every group).
+#: Per dialect: aggregates giving the value at the row with the smallest (largest)
+#: key (Ibis's generic argmin is an ordered FIRST(), which sorts every group).
 _ARG_MIN: Final = {"duckdb": "arg_min", "pyspark": "min_by"}
+_ARG_MAX: Final = {"duckdb": "arg_max", "pyspark": "max_by"}
+
+
+def _value_at(
+    names: dict[str, str], dialect: str, column: ir.Column, order: ir.Column, smallest: bool
+) -> ir.Scalar:
+    name = names.get(dialect)
+    if name is None:
+        return column.argmin(order) if smallest else column.argmax(order)
+
+    @ibis.udf.agg.builtin(name=name)  # type: ignore[untyped-decorator]
+    def value_at(value: str, key: datetime) -> str:  # type: ignore[empty-body]
+        """The engine's arg-min or arg-max aggregate."""
+
+    return value_at(column, order)
 
 
 def first_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
     """The value of ``column`` at the smallest ``order`` in each group."""
-    name = _ARG_MIN.get(dialect)
-    if name is None:
-        return column.argmin(order)
-
-    @ibis.udf.agg.builtin(name=name)  # type: ignore[untyped-decorator]
-    def first_by(value: str, key: datetime) -> str:  # type: ignore[empty-body]
-        """The engine's arg-min aggregate."""
-
-    return first_by(column, order)
-
-
-_ARG_MAX: Final = {"duckdb": "arg_max", "pyspark": "max_by"}
+    return _value_at(_ARG_MIN, dialect, column, order, smallest=True)
 
 
 def last_by(dialect: str, column: ir.Column, order: ir.Column) -> ir.Scalar:
     """The value of ``column`` at the largest ``order`` in each group."""
-    name = _ARG_MAX.get(dialect)
-    if name is None:
-        return column.argmax(order)
-
-    @ibis.udf.agg.builtin(name=name)  # type: ignore[untyped-decorator]
-    def last_by(value: str, key: datetime) -> str:  # type: ignore[empty-body]
-        """The engine's arg-max aggregate."""
-
-    return last_by(column, order)
+    return _value_at(_ARG_MAX, dialect, column, order, smallest=False)
 
 
 _JSON_TEXT: Final = {

@@ -226,6 +226,22 @@ def _packed(kind: Kind, kept: Sequence[str], value: str) -> str:
     return f"json_object({pairs})::VARCHAR AS {_EXTRA_INTO[kind]}"
 
 
+def _columns(
+    kind: Kind, cols: Sequence[str], present: Sequence[str], kept: Sequence[str], read: str
+) -> str:
+    """The staging SELECT list: each data-model column read as text (``read``, with the
+    quoted header as ``{q}`` and the column as ``{c}``), the kept extras packed, or NULL."""
+    out = []
+    for c in cols:
+        if c in present:
+            out.append(read.format(q=_quote(c), c=c))
+        elif kept and c == _EXTRA_INTO[kind]:
+            out.append(_packed(kind, kept, '"{}"'))
+        else:
+            out.append(f"NULL::VARCHAR AS {c}")
+    return ", ".join(out)
+
+
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list[str], list[str]]:
     """Read the file into temp table _staging(_row, _line, columns as text).
 
@@ -246,16 +262,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list
             ).fetchall()
         ]
         kept, notes = _extras(kind, present)
-        select = ", ".join(
-            f'CAST("{_quote(c)}" AS VARCHAR) AS {c}'
-            if c in present
-            else (
-                _packed(kind, kept, '"{}"')
-                if kept and c == _EXTRA_INTO[kind]
-                else f"NULL::VARCHAR AS {c}"
-            )
-            for c in cols
-        )
+        select = _columns(kind, cols, present, kept, 'CAST("{q}" AS VARCHAR) AS {c}')
         con.execute(
             "CREATE TEMP TABLE _staging AS SELECT file_row_number + 1 AS _row, "
             f"NULL::BIGINT AS _line, "
@@ -273,16 +280,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list
             raise DataError("the file is empty (no header line)", file=str(path))
         columns = "{" + ", ".join(f"'{_quote(c)}': 'VARCHAR'" for c in present) + "}"
         kept, notes = _extras(kind, present)
-        select = ", ".join(
-            f'"{_quote(c)}" AS {c}'
-            if c in present
-            else (
-                _packed(kind, kept, '"{}"')
-                if kept and c == _EXTRA_INTO[kind]
-                else f"NULL::VARCHAR AS {c}"
-            )
-            for c in cols
-        )
+        select = _columns(kind, cols, present, kept, '"{q}" AS {c}')
         con.execute(
             f"CREATE TEMP TABLE _staging AS SELECT row_number() OVER () AS _row, "
             f"NULL::BIGINT AS _line, {select} FROM read_csv(?, columns = {columns}, "
