@@ -106,7 +106,7 @@ def test_analyze_all_prints_one_line_per_running_experiment(
     code, out, _ = run(capsys, "analyze", "--all", "--no-store", "--dir", str(ws))
     assert code == 0
     assert "global-holdout-2026" in out  # the one experiment running at the end
-    assert "experiments analysed" in out
+    assert "1 experiment analysed" in out  # one, in the singular
 
 
 @pytest.mark.parametrize(
