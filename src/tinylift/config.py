@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tinylift.errors import ConfigError, describe_validation
 
-__all__ = ["WORKSPACE_FILE", "Settings", "load_settings"]
+__all__ = ["WORKSPACE_FILE", "Settings", "load_settings", "parse_yaml", "read_yaml"]
 
 #: The settings file that marks a folder as a tinylift workspace.
 WORKSPACE_FILE = "tinylift.yml"
@@ -96,6 +96,70 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.workspace / 'registry.db').resolve()}"
 
 
+#: Limits of a definition file: nesting deeper than this, or a file larger, is refused.
+YAML_MAX_DEPTH = 50
+YAML_MAX_BYTES = 10 * 1024 * 1024
+
+
+def parse_yaml(text: str, *, origin: str) -> Any:
+    """YAML text as plain data, refusing what only an attack needs.
+
+    Aliases (``*name``) are refused: a few hundred bytes of nested aliases
+    expand to gigabytes (the "billion laughs"). So is nesting deeper than
+    :data:`YAML_MAX_DEPTH`. Every error names ``origin``.
+
+    Raises:
+        ConfigError: the text is not YAML, or uses aliases or deep nesting.
+    """
+    if len(text) > YAML_MAX_BYTES:
+        raise ConfigError(f"{origin}: larger than {YAML_MAX_BYTES // 2**20} MB; not read")
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ConfigError(
+                    f"{origin}: YAML aliases (*{event.anchor}) are not allowed; write the "
+                    "value out where it is used"
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > YAML_MAX_DEPTH:
+                    raise ConfigError(
+                        f"{origin}: nested more than {YAML_MAX_DEPTH} levels deep; not read"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{origin}: not valid YAML{where} ({problem})") from None
+
+
+def read_yaml(path: Path, *, parameter: str | None = None) -> Any:
+    """A YAML file as plain data (see :func:`parse_yaml`); UTF-8 only.
+
+    Raises:
+        ConfigError: the file cannot be read, is not UTF-8, or is refused.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file", parameter=parameter) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})", parameter=parameter) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); save it as "
+            "UTF-8",
+            parameter=parameter,
+        ) from None
+    return parse_yaml(text, origin=str(path))
+
+
 def describe_settings() -> list[tuple[str, str, str]]:
     """(name, default, help) for every setting, for docs and ``--help``."""
     return [
@@ -115,10 +179,7 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
     if workspace is not None:
         path = Path(workspace) / WORKSPACE_FILE
         if path.exists():
-            try:
-                loaded = yaml.safe_load(path.read_text()) or {}
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+            loaded = read_yaml(path) or {}
             if not isinstance(loaded, dict):
                 raise ConfigError(f"{path}: expected a mapping of setting names to values")
             # The environment outranks the file, as the module docstring says.

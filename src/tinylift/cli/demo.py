@@ -116,7 +116,12 @@ def _command() -> str:
     on_path = shutil.which("tinylift")
     if script.name != "tinylift":  # run as python -m: say so
         return f"{Path(sys.executable).name} -m tinylift.cli.main"
-    if on_path and Path(on_path).resolve() == script.resolve():
+    # inside a virtual environment the shell finds it only once that is activated
+    # (make puts .venv/bin on its own PATH, which the user's shell does not have)
+    venv = os.environ.get("VIRTUAL_ENV")
+    activated = venv is not None and Path(venv).resolve() == Path(sys.prefix).resolve()
+    in_venv = sys.prefix != sys.base_prefix
+    if on_path and Path(on_path).resolve() == script.resolve() and (activated or not in_venv):
         return "tinylift"
     try:
         near = os.path.relpath(script)

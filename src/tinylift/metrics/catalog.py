@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from tinylift.config import parse_yaml
 from tinylift.errors import ConfigError, NotFound, describe_validation
 from tinylift.metrics.model import (
     VALUE_COLUMNS,
@@ -100,10 +100,7 @@ def _fail(origin: str, metric: str | None, field: str | None, message: str) -> C
 
 def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
     """Validate catalog YAML text; raise ConfigError naming metric and field."""
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML ({exc})") from None
+    raw = parse_yaml(text, origin=origin) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: expected a mapping with 'metrics:' (and 'events:')")
     try:
@@ -220,10 +217,14 @@ def load_catalog(path: Path | str) -> Catalog:
     p = Path(path)
     if p.is_dir():
         p = p / CATALOG_FILE
+    if not p.exists():
+        raise ConfigError(f"{p}: no metric catalog here (create {CATALOG_FILE})")
     try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no metric catalog here (create {CATALOG_FILE})") from None
+        text = p.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the metric catalog ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte {exc.start}); save the catalog as UTF-8"
+        ) from None
     return parse_catalog(text, origin=str(p))

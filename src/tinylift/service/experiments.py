@@ -210,14 +210,9 @@ def read_designs(path: Path) -> list[dict[str, Any]]:
     Raises:
         ConfigError: the file cannot be read, is not YAML, or is not of that shape.
     """
-    import yaml
+    from tinylift.config import read_yaml
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})", parameter="file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})", parameter="file") from None
+    raw = read_yaml(path, parameter="file")
     if isinstance(raw, dict) and "holdouts" in raw:
         raise ConfigError(
             f"{path}: 'holdouts:' is an old format; give each holdout as an experiment "
@@ -233,9 +228,9 @@ def read_designs(path: Path) -> list[dict[str, Any]]:
 
 def _teams_of(path: Path) -> dict[str, tuple[str, str]]:
     """The ``teams:`` of an exported file (created on import when missing)."""
-    import yaml
+    from tinylift.config import read_yaml
 
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path, parameter="file")
     teams = raw.get("teams") if isinstance(raw, dict) else None
     if not isinstance(teams, list):
         return {}
