@@ -19,12 +19,13 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Container, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from tinylift.collector.spool import Spool
 from tinylift.errors import ConfigError, TinyliftError, describe_validation
@@ -36,18 +37,52 @@ from tinylift.warehouse.store import Warehouse
 __all__ = ["create_collector"]
 
 _NAME = r"^[A-Za-z0-9_.:-]{1,100}$"
+#: What the warehouse stores, checked before a row is acknowledged, so that
+#: "accepted" means stored: a row the loader would refuse is refused here.
+MAX_JSON_BYTES = 64 * 1024
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _id(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("must not start or end with spaces (they would be trimmed)")
+    return value
+
+
+def _json_object(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError("NaN and infinities have no place in JSON") from None
+    if len(text.encode()) > MAX_JSON_BYTES:
+        raise ValueError(f"larger than {MAX_JSON_BYTES // 1024} KB as JSON")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError("must be between 1970 and 2100")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_id)]
+When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # a time zone is required
+Label = Annotated[str, Field(max_length=64)]
 
 
 class EventIn(BaseModel):
     """One event, as the collector accepts it."""
 
     model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(min_length=1, max_length=200)
-    unit_id: str = Field(min_length=1, max_length=200)
-    timestamp: AwareDatetime  # a time zone is required (e.g. 2026-03-01T10:00:00Z)
+    event_id: Id
+    unit_id: Id
+    timestamp: When
     event_name: str = Field(pattern=_NAME)
     value: float | None = Field(default=None, allow_inf_nan=False)
-    properties: dict[str, Any] | None = None
+    properties: Annotated[dict[str, Any] | None, AfterValidator(_json_object)] = None
 
 
 class ExposureIn(BaseModel):
@@ -56,12 +91,14 @@ class ExposureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     experiment_key: str = Field(pattern=_NAME)
     variant_key: str = Field(pattern=_NAME)
-    unit_id: str = Field(min_length=1, max_length=200)
-    timestamp: AwareDatetime  # a time zone is required (e.g. 2026-03-01T10:00:00Z)
-    country: str | None = None
-    platform: str | None = None
+    unit_id: Id
+    timestamp: When
+    country: Label | None = None
+    platform: Label | None = None
     #: Anything else known about the unit at exposure, for breakdowns.
-    attributes: dict[str, str | int | float | bool | None] | None = None
+    attributes: Annotated[
+        dict[str, str | int | float | bool | None] | None, AfterValidator(_json_object)
+    ] = None
 
 
 class Rejected(BaseModel):
@@ -287,8 +324,16 @@ def create_collector(
         return await asyncio.to_thread(run)
 
     @app.get("/api/health")
-    async def health() -> dict[str, str]:
-        """Liveness."""
+    async def health() -> dict[str, Any]:
+        """Liveness, and whether the loader had to set spool files aside (degraded)."""
+        spool: Spool | None = state.get("spool")
+        failures = [] if spool is None else spool.failures
+        if failures:
+            return {
+                "status": "degraded",
+                "failures": [{"file": f, "reason": r} for f, r in failures[-10:]],
+                "set_aside": len(failures),
+            }
         return {"status": "ok"}
 
     return app

@@ -10,6 +10,7 @@ an acknowledged row is never lost and a row loaded twice is a duplicate.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from tinylift.warehouse.load import LoadReport, ingest
 from tinylift.warehouse.store import Warehouse
 
 __all__ = ["Spool"]
+
+log = logging.getLogger("tinylift.collector")
 
 Kind = Literal["events", "exposures"]
 
@@ -36,6 +39,8 @@ class Spool:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._open: dict[str, Any] = {}
+        #: Spool files the loader could not store, set aside with the reason.
+        self.failures: list[tuple[str, str]] = []
 
     def _current(self, kind: Kind) -> Any:
         f = self._open.get(kind)
@@ -77,6 +82,16 @@ class Spool:
         with self._load_lock:
             yield
 
+    def _set_aside(self, path: Path, exc: Exception) -> None:
+        """Keep a file the loader cannot store in ``failed/`` with its reason; go on."""
+        failed = self.folder / "failed"
+        failed.mkdir(exist_ok=True)
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        path.rename(failed / path.name)
+        (failed / f"{path.name}.reason").write_text(reason + "\n")
+        self.failures.append((path.name, reason))
+        log.error("spool file %s could not be loaded and was set aside: %s", path.name, reason)
+
     def load(self) -> list[LoadReport]:
         """Load every closed spool file into the warehouse, then delete it."""
         reports = []
@@ -86,6 +101,10 @@ class Spool:
                 if path.stat().st_size == 0:
                     path.unlink()
                     continue
-                reports.append(ingest(self.warehouse, path, kind))
+                try:
+                    reports.append(ingest(self.warehouse, path, kind))
+                except Exception as exc:
+                    self._set_aside(path, exc)
+                    continue
                 path.unlink()  # only after the load committed
         return reports
