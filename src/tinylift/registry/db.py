@@ -73,6 +73,10 @@ class Registry:
         cfg = self._alembic()
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # many processes opening a fresh registry at once: one migrates, the
+                    # others wait for it and then find the schema current
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7201900417)")
                 cfg.attributes["connection"] = conn
                 fn(cfg, revision)
         except OperationalError as exc:
