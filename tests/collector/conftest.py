@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -29,9 +30,8 @@ def start_collector(ws: Path, port: int) -> subprocess.Popen[bytes]:
             str(ws),
             "--port",
             str(port),
-            "--api-key",
-            KEY,
         ],
+        env={**os.environ, "TINYLIFT_COLLECTOR_KEYS": KEY},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

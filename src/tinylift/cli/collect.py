@@ -20,18 +20,13 @@ def collect(
     port: Annotated[
         int | None, typer.Option(help="Port to listen on (setting: port).", show_default=False)
     ] = None,
-    api_key: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="An accepted API key (repeat). Visible to other users in the process list: "
-            "prefer TINYLIFT_COLLECTOR_KEYS=a,b or the collector_keys_file setting."
-        ),
-    ] = None,
 ) -> None:
     """Accept exposures and events over HTTP; durable before acknowledging.
 
-    This process owns the workspace's warehouse while it runs: analyze, refresh
-    and ingest from other shells send their work to it.
+    API keys come from TINYLIFT_COLLECTOR_KEYS=a,b or the collector_keys_file
+    setting, never from the command line (other users see it in the process
+    list). This process owns the workspace's warehouse while it runs: analyze,
+    refresh and ingest from other shells send their work to it.
     """
     import uvicorn
 
@@ -40,5 +35,5 @@ def collect(
     ws = workspace(dir)
     host = host or ws.settings.host
     port = port or ws.settings.port
-    app_ = create_collector(ws, api_keys=api_key or [], url=f"http://{host}:{port}")
+    app_ = create_collector(ws, url=f"http://{host}:{port}")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -10,6 +10,7 @@ error with exit code 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, NamedTuple
 
@@ -118,6 +119,9 @@ def _fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    # what tinylift writes (raw events with user ids, settings that may hold a
+    # password) is its user's alone, whatever the shell's umask
+    os.umask(0o077)
     try:
         result: Any = app(args=argv, prog_name="tinylift", standalone_mode=False)
     except TinyliftError as exc:

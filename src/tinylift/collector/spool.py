@@ -34,7 +34,8 @@ class Spool:
 
     def __init__(self, folder: Path, warehouse: Warehouse) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         self.warehouse = warehouse
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
@@ -46,9 +47,26 @@ class Spool:
         f = self._open.get(kind)
         if f is None:
             name = self.folder / f"{kind}-{time.time_ns()}.jsonl.open"
-            f = open(name, "a", encoding="utf-8")  # noqa: SIM115 (kept open across batches)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            f = os.fdopen(fd, "a", encoding="utf-8")
             self._open[kind] = f
+            self._sync_folder()  # the new file's name is durable too
         return f
+
+    def close(self) -> None:
+        """Close the files being appended to (their rows stay for the next load)."""
+        with self._lock:
+            for f in self._open.values():
+                f.close()
+            self._open.clear()
+
+    def _sync_folder(self) -> None:
+        """fsync the spool folder, so created and renamed names survive a power cut."""
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def append(self, kind: Kind, rows: Sequence[dict[str, Any]]) -> None:
         """Write rows durably; returns only once they are on disk."""
@@ -74,6 +92,7 @@ class Spool:
             self._open.clear()
             for p in sorted(self.folder.glob("*.jsonl.open")):
                 p.rename(p.with_suffix(""))  # drop ".open"
+            self._sync_folder()
         return sorted(self.folder.glob("*.jsonl"))
 
     @contextmanager

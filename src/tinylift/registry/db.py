@@ -7,6 +7,7 @@ Alembic migrations up to the newest, so a laptop user never has to.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,16 @@ from tinylift.registry.models import Snapshot
 __all__ = ["Registry"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _private_file(name: str | None) -> None:
+    """Create the SQLite file readable by its owner alone (whatever the umask)."""
+    if not name or name == ":memory:":
+        return
+    path = Path(name)
+    if path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        path.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,6 +64,7 @@ class Registry:
         self.url = url
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            _private_file(self.engine.url.database)
             # take the write lock up front: two writers queue instead of one failing
             # when both read first and then both try to write
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))

@@ -96,13 +96,16 @@ class Workspace:
             raise ConfigError(f"cannot create {root} ({exc.strerror})", parameter="--dir") from None
         if not os.access(root, os.W_OK | os.X_OK):
             raise ConfigError(f"cannot write to {root} (permission denied)", parameter="--dir")
+        root.chmod(0o700)  # a workspace holds user ids and perhaps passwords
         file = root / WORKSPACE_FILE
         if not file.exists():
             values = {k: v for k, v in settings.items() if v is not None}
-            file.write_text(
-                "# tinylift workspace settings; see docs/settings.md for every option.\n"
-                + yaml.safe_dump(values, sort_keys=True)
-            )
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(
+                    "# tinylift workspace settings; see docs/settings.md for every option.\n"
+                    + yaml.safe_dump(values, sort_keys=True)
+                )
         return cls.open(root)
 
     def owned_by(self, warehouse: Warehouse) -> Workspace:

@@ -47,6 +47,8 @@ class Warehouse:
             self.con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}") from None
+        if self.path.exists():
+            self.path.chmod(0o600)  # raw rows with user ids: the owner's alone
         # Timestamps are UTC everywhere; DuckDB would otherwise use local time.
         self.con.execute("SET TimeZone = 'UTC'")
         if memory_limit is not None:
