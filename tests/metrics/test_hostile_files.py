@@ -73,3 +73,28 @@ def test_a_catalog_with_a_byte_order_mark_reads_as_utf8(tmp_path: Path) -> None:
         b"\xef\xbb\xbfmetrics:\n  - {name: conversion, type: proportion, event: purchase}\n"
     )
     assert main(["metrics", "validate", str(f)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("catalog", "needle"),
+    [
+        ("metrics: []\n", "no metrics defined"),
+        ("", "no metrics defined"),
+        (
+            "metrics:\n  - {name: q, type: quantile, event: purchase, quantile: 0.999999}\n",
+            "field 'quantile': Input should be less than 0.98",
+        ),
+        (
+            "metrics:\n  - {name: r, type: mean, event: purchase, filter: {c: .nan}}\n",
+            "field 'filter.c': nan is not a filter value",
+        ),
+    ],
+    ids=["empty", "blank", "quantile-out-of-range", "nan-filter"],
+)
+def test_catalogs_the_engine_would_choke_on_are_refused_by_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: str, needle: str
+) -> None:
+    f = tmp_path / "metrics.yml"
+    f.write_text(catalog)
+    assert main(["metrics", "validate", str(f)]) == 2
+    assert needle in one_line_error(capsys)

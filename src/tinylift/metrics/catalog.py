@@ -119,6 +119,10 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
             # the union tag pydantic puts first ("mean", "ratio" ...) is no field of the user's
             field, msg = describe_validation(exc, drop=("proportion", "mean", "ratio", "quantile"))
             err = exc.errors()[0]
+            if field and field.startswith("filter.") and field.count(".") >= 2:
+                # a union's branches ("str", "int" ...) are no field of the user's
+                field = ".".join(field.split(".")[:2])
+                msg = f"{err['input']!r} is not a filter value: text, a finite number or true/false"
             if err["type"] == "string_pattern_mismatch":
                 msg = f"{err['input']!r} is not allowed here (letters, digits and _ only)"
             raise _fail(origin, label, field, msg) from None
@@ -126,6 +130,11 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
             raise _fail(origin, metric.name, "name", "defined twice; each metric is defined once")
         metrics[metric.name] = metric
 
+    if not metrics:
+        raise ConfigError(
+            f"{origin}: no metrics defined; add at least one under 'metrics:' (the OEC first, "
+            "e.g. {name: conversion, type: proportion, event: purchase, role: oec})"
+        )
     _check_references(origin, metrics, doc.events)
     oecs = [m.name for m in metrics.values() if m.role == "oec"]
     if len(oecs) > 1:

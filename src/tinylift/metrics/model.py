@@ -7,7 +7,7 @@ engine only as quoted literals through Ibis, never spliced into SQL text.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -37,6 +37,10 @@ Role = Literal["oec", "secondary", "guardrail"]
 Direction = Literal["higher", "lower"]
 #: Columns of the events table a metric can aggregate: the value, or a count.
 VALUE_COLUMNS = ("value", "count")
+
+
+#: A property filter's value: text, a finite number or a boolean (``.nan`` is refused).
+FilterValue = str | int | Annotated[float, Field(allow_inf_nan=False)] | bool
 
 
 class _Strict(BaseModel):
@@ -80,7 +84,7 @@ class Source(_Strict):
 
     event: EventName
     value: str = "count"
-    filter: dict[PropertyKey, str | int | float | bool] = Field(default_factory=dict)
+    filter: dict[PropertyKey, FilterValue] = Field(default_factory=dict)
 
 
 class EventDef(_Strict):
@@ -115,7 +119,7 @@ class ProportionMetric(_MetricBase):
 
     type: Literal["proportion"]
     event: EventName
-    filter: dict[PropertyKey, str | int | float | bool] = Field(default_factory=dict)
+    filter: dict[PropertyKey, FilterValue] = Field(default_factory=dict)
 
 
 class MeanMetric(_MetricBase):
@@ -124,7 +128,7 @@ class MeanMetric(_MetricBase):
     type: Literal["mean"]
     event: EventName
     value: str = "count"
-    filter: dict[PropertyKey, str | int | float | bool] = Field(default_factory=dict)
+    filter: dict[PropertyKey, FilterValue] = Field(default_factory=dict)
     cap: Cap | None = None
 
 
@@ -145,14 +149,19 @@ class RatioMetric(_MetricBase):
         return self
 
 
+#: A quantile metric is tested from the quantiles at q - delta, q and q + delta.
+QUANTILE_DELTA: Final = 0.02
+
+
 class QuantileMetric(_MetricBase):
     """A quantile of per-unit values (e.g. the median order value per unit)."""
 
     type: Literal["quantile"]
     event: EventName
     value: str = "value"
-    quantile: float = Field(gt=0, lt=1)
-    filter: dict[PropertyKey, str | int | float | bool] = Field(default_factory=dict)
+    # the test reads the quantiles at q +- 0.02, so q must leave room on both sides
+    quantile: float = Field(gt=QUANTILE_DELTA, lt=1 - QUANTILE_DELTA)
+    filter: dict[PropertyKey, FilterValue] = Field(default_factory=dict)
 
 
 Metric = Annotated[

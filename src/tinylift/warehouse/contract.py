@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+# Quantile metrics: each arm's quantiles at q - delta and q + delta give the
+# density estimate behind the standard error (see tinylift.stats.quantile).
+from tinylift.metrics.model import QUANTILE_DELTA
 from tinylift.results import Result
 
 if TYPE_CHECKING:
@@ -25,9 +28,6 @@ __all__ = [
     "dimension_column",
 ]
 
-#: Quantile metrics: each arm's quantiles at q - delta and q + delta give the
-#: density estimate behind the standard error (see tinylift.stats.quantile).
-QUANTILE_DELTA: Final = 0.02
 #: Exposure columns every refresh can break results down by; any other name is
 #: looked up in the exposure's ``attributes`` (see ``dimension_column``).
 DIMENSIONS: Final = ("country", "platform")
