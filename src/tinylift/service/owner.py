@@ -117,7 +117,8 @@ def withdraw(ws: Workspace, owner: Owner) -> None:
     """Remove the declaration, if it is still this owner's."""
     path: Path = ws.server_file
     try:
-        if json.loads(path.read_text()).get("token") == owner.token:
-            path.unlink()
+        doc = json.loads(path.read_text())
     except (OSError, ValueError):
-        pass
+        return  # gone or replaced by something unreadable: nothing of ours to remove
+    if isinstance(doc, dict) and doc.get("token") == owner.token:
+        path.unlink(missing_ok=True)
