@@ -71,6 +71,22 @@ class Settings(BaseSettings):
         description="A file holding the collector's API keys, one per line (relative to the "
         "workspace).",
     )
+    collector_max_body_mb: float = Field(
+        default=16,
+        gt=0,
+        le=1024,
+        description="Largest request body the collector reads, in MB (larger: 413).",
+    )
+    collector_max_rows: int = Field(
+        default=10_000, ge=1, description="Most rows in one batch sent to the collector."
+    )
+    read_timeout: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Seconds the server waits for a request's headers and body before closing "
+        "the connection (slow or stalled clients).",
+    )
     host: str = Field(
         default="127.0.0.1", description="Address the server (collect, serve) listens on."
     )

@@ -28,12 +28,11 @@ def collect(
     list). This process owns the workspace's warehouse while it runs: analyze,
     refresh and ingest from other shells send their work to it.
     """
-    import uvicorn
-
     from tinylift.collector import create_collector
+    from tinylift.collector.server import serve
 
     ws = workspace(dir)
     host = host or ws.settings.host
     port = port or ws.settings.port
     app_ = create_collector(ws, url=f"http://{host}:{port}")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    serve(app_, host=host, port=port, read_timeout=ws.settings.read_timeout)

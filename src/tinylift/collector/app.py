@@ -17,15 +17,26 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Container, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+)
 
 from tinylift.collector.spool import Spool
 from tinylift.errors import ConfigError, TinyliftError, describe_validation
@@ -44,15 +55,53 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+#: Sent with answers given before the body was read: the connection is not reused.
+CLOSE = {"Connection": "close"}
+
+#: Deepest nesting of a row (properties inside an event count their levels).
+MAX_DEPTH = 32
+
+
+def _printable(value: str) -> str:
+    """Refuse what a text column cannot keep as sent: NUL, other control
+    characters and lone surrogates (which no UTF-8 file can hold)."""
+    for ch in value:
+        if ch < " " or ch == "\x7f":
+            raise ValueError(f"must not hold control characters (found U+{ord(ch):04X})")
+        if "\ud800" <= ch <= "\udfff":
+            raise ValueError("holds a lone UTF-16 surrogate, which is not text")
+    return value
+
+
 def _id(value: str) -> str:
     if value != value.strip():
         raise ValueError("must not start or end with spaces (they would be trimmed)")
+    return _printable(value)
+
+
+def _strings(value: Any) -> Any:
+    """Check every key and string inside a JSON value (iteratively: depth is bounded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if "\x00" in k or any("\ud800" <= ch <= "\udfff" for ch in k):
+                    raise ValueError("a key holds NUL or a lone surrogate")
+                stack.append(v)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and (
+            "\x00" in item or any("\ud800" <= ch <= "\udfff" for ch in item)
+        ):
+            raise ValueError("a string holds NUL or a lone surrogate, which cannot be stored")
     return value
 
 
 def _json_object(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
+    _strings(value)
     try:
         text = json.dumps(value, allow_nan=False)
     except ValueError:
@@ -62,15 +111,33 @@ def _json_object(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def _flat(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Attributes of a unit: a flat object of text, numbers, true/false or null."""
+    for k, v in (value or {}).items():
+        if isinstance(v, dict | list):
+            kind = "an object" if isinstance(v, dict) else "a list"
+            raise ValueError(
+                f"must be flat (text, numbers, true/false or null): {k!r} holds {kind}"
+            )
+    return _json_object(value)
+
+
 def _in_range(value: datetime) -> datetime:
     if not _EARLIEST <= value < _LATEST:
         raise ValueError("must be between 1970 and 2100")
     return value
 
 
-Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_id)]
+def _label(value: str) -> str:
+    if not value or value != value.strip():
+        raise ValueError("must not be empty or start or end with spaces (leave it out instead)")
+    return _printable(value)
+
+
+Id = Annotated[str, Strict(), Field(min_length=1, max_length=200), AfterValidator(_id)]
 When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # a time zone is required
-Label = Annotated[str, Field(max_length=64)]
+Label = Annotated[str, Strict(), Field(max_length=64), AfterValidator(_label)]
+Name = Annotated[str, Strict(), Field(pattern=_NAME)]
 
 
 class EventIn(BaseModel):
@@ -80,8 +147,8 @@ class EventIn(BaseModel):
     event_id: Id
     unit_id: Id
     timestamp: When
-    event_name: str = Field(pattern=_NAME)
-    value: float | None = Field(default=None, allow_inf_nan=False)
+    event_name: Name
+    value: Annotated[float | None, Strict(), Field(allow_inf_nan=False)] = None
     properties: Annotated[dict[str, Any] | None, AfterValidator(_json_object)] = None
 
 
@@ -89,16 +156,14 @@ class ExposureIn(BaseModel):
     """One exposure, as the collector accepts it."""
 
     model_config = ConfigDict(extra="forbid")
-    experiment_key: str = Field(pattern=_NAME)
-    variant_key: str = Field(pattern=_NAME)
+    experiment_key: Name
+    variant_key: Name
     unit_id: Id
     timestamp: When
     country: Label | None = None
     platform: Label | None = None
     #: Anything else known about the unit at exposure, for breakdowns.
-    attributes: Annotated[
-        dict[str, str | int | float | bool | None] | None, AfterValidator(_json_object)
-    ] = None
+    attributes: Annotated[dict[str, Any] | None, AfterValidator(_flat)] = None
 
 
 class Rejected(BaseModel):
@@ -121,20 +186,42 @@ class BatchResult(BaseModel):
 #: sent again (a client retrying after a lost answer) is counted as duplicates.
 RECENT_IDS = 1_000_000
 
+#: Known experiments -> variant keys; None while the registry holds none.
+Known = dict[str, frozenset[str]] | None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests deeper than ``limit`` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
 
 def _validate(
     kind: Literal["events", "exposures"],
     rows: Sequence[Any],
-    recent: Container[str] = frozenset(),
-) -> tuple[list[dict[str, Any]], int, list[Rejected]]:
+    known: Known = None,
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """The rows that may be acknowledged (as spool rows), and why the others are not."""
     model = EventIn if kind == "events" else ExposureIn
     good: list[dict[str, Any]] = []
     bad: list[Rejected] = []
-    seen: set[str] = set()
-    duplicates = 0
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             bad.append(Rejected(index=i, field=None, reason="a row must be a JSON object"))
+            continue
+        deep = next((k for k, v in row.items() if _too_deep(v, MAX_DEPTH)), None)
+        if deep is not None:
+            bad.append(
+                Rejected(index=i, field=str(deep), reason=f"nested deeper than {MAX_DEPTH} levels")
+            )
             continue
         try:
             item = model.model_validate(row)
@@ -143,17 +230,98 @@ def _validate(
             bad.append(Rejected(index=i, field=field, reason=reason))
             continue
         data = item.model_dump(mode="json")
-        if kind == "events":
-            if data["event_id"] in seen or data["event_id"] in recent:
-                duplicates += 1
+        if kind == "exposures" and known is not None:
+            variants = known.get(data["experiment_key"])
+            if variants is None:
+                bad.append(
+                    Rejected(
+                        index=i,
+                        field="experiment_key",
+                        reason="no experiment with this key in the registry",
+                    )
+                )
                 continue
-            seen.add(data["event_id"])
-            if data["properties"] is not None:
-                data["properties"] = json.dumps(data["properties"])
-        elif data["attributes"] is not None:
-            data["attributes"] = json.dumps(data["attributes"])
+            if data["variant_key"] not in variants:
+                bad.append(
+                    Rejected(
+                        index=i,
+                        field="variant_key",
+                        reason=f"the experiment's variants are {', '.join(sorted(variants))}",
+                    )
+                )
+                continue
+        packed = "properties" if kind == "events" else "attributes"
+        if data[packed] is not None:
+            data[packed] = json.dumps(data[packed])
         good.append(data)
-    return good, duplicates, bad
+    return good, bad
+
+
+class BadBatch(Exception):
+    """A request body that is no batch at all (not JSON, not an array, too many rows)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _parse(body: bytes, max_rows: int) -> list[Any]:
+    """The batch in a request body; never echoes the body in its errors."""
+    try:
+        rows = json.loads(body)
+    except RecursionError:
+        raise BadBatch(400, "the body is nested too deeply to read") from None
+    except UnicodeDecodeError as exc:
+        raise BadBatch(400, f"the body is not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise BadBatch(
+            400, f"the body is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise BadBatch(400, f"the body is not JSON that can be read ({exc})"[:200]) from None
+    if not isinstance(rows, list):
+        raise BadBatch(422, "the body must be a JSON array of rows")
+    if len(rows) > max_rows:
+        raise BadBatch(
+            413, f"{len(rows)} rows in one batch; at most {max_rows} are taken (send smaller ones)"
+        )
+    return rows
+
+
+class _Registry:
+    """The experiments the registry knows, re-read at most once a second when a
+    row names one it does not (so a new experiment is accepted at once)."""
+
+    def __init__(self, ws: Workspace, every: float = 30.0) -> None:
+        self.ws = ws
+        self.every = every
+        self._lock = threading.Lock()
+        self._known: Known = None
+        self._read_at = -1e9
+
+    def _read(self) -> Known:
+        known = data.known_experiments(self.ws)
+        self._read_at = time.monotonic()
+        return None if known is None else {k: frozenset(v) for k, v in known.items()}
+
+    def known(self, rows: Sequence[Any]) -> Known:
+        with self._lock:
+            age = time.monotonic() - self._read_at
+            if age > self.every or (age > 1.0 and self._misses(rows)):
+                self._known = self._read()
+            return self._known
+
+    def _misses(self, rows: Sequence[Any]) -> bool:
+        known = self._known
+        if known is None:
+            return True
+        for r in rows:
+            if not isinstance(r, dict):
+                continue
+            exp, variant = r.get("experiment_key"), r.get("variant_key")
+            if isinstance(exp, str) and (exp not in known or variant not in known[exp]):
+                return True
+        return False
 
 
 class AnalyzeJob(BaseModel):
@@ -206,6 +374,10 @@ def create_collector(
         )
     state: dict[str, Any] = {}
     recent: OrderedDict[str, None] = OrderedDict()
+    registry = _Registry(ws)
+    max_body = int(ws.settings.collector_max_body_mb * 2**20)
+    max_rows = ws.settings.collector_max_rows
+    read_timeout = ws.settings.read_timeout
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -240,6 +412,15 @@ def create_collector(
     async def tinylift_error(request: Request, exc: TinyliftError) -> JSONResponse:
         return error_response(exc)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer repeats the input; this one names the field only
+        problems = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:20]
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+
     def authorised(
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
@@ -257,26 +438,88 @@ def create_collector(
     auth = [Depends(authorised)]
     job_auth = [Depends(local_owner)]
 
-    async def take(kind: Literal["events", "exposures"], rows: list[Any]) -> BatchResult:
-        good, duplicates, bad = _validate(kind, rows, recent)
-        # durable before the answer: the spool fsyncs (off the event loop)
-        await asyncio.to_thread(state["spool"].append, kind, good)
+    async def body_of(request: Request) -> bytes:
+        """The request body, read only after the key was checked, bounded in size and time."""
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise HTTPException(status_code=400, detail="Content-Length is not a number")
+            if int(length) > max_body:
+                raise HTTPException(
+                    status_code=413,
+                    detail=f"the body is {int(length):,} bytes; at most {max_body:,} are read "
+                    "(send smaller batches)",
+                    headers=CLOSE,
+                )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(read_timeout):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > max_body:
+                        raise HTTPException(
+                            status_code=413,
+                            detail=f"the body is over {max_body:,} bytes (send smaller batches)",
+                            headers=CLOSE,
+                        )
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise HTTPException(
+                status_code=408,
+                detail=f"the body did not arrive within {read_timeout:g} s",
+                headers=CLOSE,
+            ) from None
+        return b"".join(chunks)
+
+    async def take(kind: Literal["events", "exposures"], request: Request) -> BatchResult:
+        body = await body_of(request)
+
+        def check() -> tuple[list[dict[str, Any]], list[Rejected]]:
+            rows = _parse(body, max_rows)
+            return _validate(kind, rows, registry.known(rows) if kind == "exposures" else None)
+
+        try:
+            good, bad = await asyncio.to_thread(check)  # off the event loop
+        except BadBatch as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        duplicates = 0
         if kind == "events":
+            fresh = []
             for row in good:
+                if row["event_id"] in recent:
+                    duplicates += 1
+                    continue
                 recent[row["event_id"]] = None
-            while len(recent) > RECENT_IDS:
-                recent.popitem(last=False)
+                fresh.append(row)
+            good = fresh
+        try:
+            # durable before the answer: the spool fsyncs (off the event loop)
+            await asyncio.to_thread(state["spool"].append, kind, good)
+        except BaseException:
+            for row in good if kind == "events" else ():
+                recent.pop(row["event_id"], None)  # not acknowledged: may come again
+            raise
+        while len(recent) > RECENT_IDS:
+            recent.popitem(last=False)
         return BatchResult(accepted=len(good), duplicates=duplicates, rejected=bad)
 
-    @app.post("/api/events", dependencies=auth)
-    async def post_events(rows: Annotated[list[Any], Body()]) -> BatchResult:
-        """Accept a batch of events."""
-        return await take("events", rows)
+    batch_doc: dict[str, Any] = {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "array", "items": {}}}},
+        }
+    }
 
-    @app.post("/api/exposures", dependencies=auth)
-    async def post_exposures(rows: Annotated[list[Any], Body()]) -> BatchResult:
-        """Accept a batch of exposures."""
-        return await take("exposures", rows)
+    @app.post("/api/events", dependencies=auth, openapi_extra=batch_doc)
+    async def post_events(request: Request) -> BatchResult:
+        """Accept a batch of events (a JSON array of rows)."""
+        return await take("events", request)
+
+    @app.post("/api/exposures", dependencies=auth, openapi_extra=batch_doc)
+    async def post_exposures(request: Request) -> BatchResult:
+        """Accept a batch of exposures (a JSON array of rows)."""
+        return await take("exposures", request)
 
     @app.get("/api/sdk/config", dependencies=auth)
     async def sdk_config_(
