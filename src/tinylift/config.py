@@ -9,6 +9,7 @@ defaults.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,25 +118,116 @@ YAML_MAX_DEPTH = 50
 YAML_MAX_BYTES = 10 * 1024 * 1024
 
 
+class _Refused(Exception):
+    """Something in a YAML file tinylift does not read (said with its line)."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2's core schema for scalars, duplicate keys refused.
+
+    PyYAML follows YAML 1.1, where ``no``, ``yes``, ``on`` and ``off`` are
+    booleans and ``1:20`` is the number 80: a filter written ``{answer: no}``
+    would silently compare with ``false``. Here only ``true``/``false`` are
+    booleans and numbers are written the way JSON and YAML 1.2 write them;
+    everything else is text, as the author meant.
+    """
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - how PyYAML keeps its resolvers
+        k: [(tag, rx) for tag, rx in v if not tag.endswith((":bool", ":int", ":float"))]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(
+                    "merge keys (<<) are not allowed; write the keys out",
+                    key_node.start_mark.line + 1,
+                )
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: SafeLoader says so itself
+                continue
+            if duplicate:
+                raise _Refused(
+                    f"the key {key!r} is given twice in one mapping; give it once",
+                    key_node.start_mark.line + 1,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith("0x") else int(text, 10)
+
+
+def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = str(loader.construct_scalar(node)).lower()
+    if text.endswith((".inf", ".nan")):
+        return float(text.replace(".", ""))
+    return float(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
+
+
 def parse_yaml(text: str, *, origin: str) -> Any:
-    """YAML text as plain data, refusing what only an attack needs.
+    """YAML text as plain data, refusing what only an attack or a slip needs.
 
     Aliases (``*name``) are refused: a few hundred bytes of nested aliases
-    expand to gigabytes (the "billion laughs"). So is nesting deeper than
-    :data:`YAML_MAX_DEPTH`. Every error names ``origin``.
+    expand to gigabytes (the "billion laughs"). So are nesting deeper than
+    :data:`YAML_MAX_DEPTH`, explicit tags (``!!binary``, ``!!python/...``),
+    merge keys and a key given twice in one mapping. Scalars follow YAML 1.2
+    (``no`` is text, not false). Every error names ``origin`` and the line.
 
     Raises:
-        ConfigError: the text is not YAML, or uses aliases or deep nesting.
+        ConfigError: the text is not YAML, or uses what is refused above.
     """
     if len(text) > YAML_MAX_BYTES:
         raise ConfigError(f"{origin}: larger than {YAML_MAX_BYTES // 2**20} MB; not read")
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line + 1 if event.start_mark else 0
             if isinstance(event, yaml.AliasEvent):
                 raise ConfigError(
-                    f"{origin}: YAML aliases (*{event.anchor}) are not allowed; write the "
-                    "value out where it is used"
+                    f"{origin}: YAML aliases (*{event.anchor}, line {line}) are not allowed; "
+                    "write the value out where it is used"
+                )
+            tag = getattr(event, "tag", None)
+            if tag not in (None, "!"):
+                tag = str(tag).replace("tag:yaml.org,2002:", "!!")
+                raise ConfigError(
+                    f"{origin}: YAML tags ({tag}, line {line}) are not used in tinylift files; "
+                    "write a plain value"
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
@@ -145,10 +237,21 @@ def parse_yaml(text: str, *, origin: str) -> Any:
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
+    except _Refused as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        raise ConfigError(f"{origin}: {exc}{where}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = text.count("\n", 0, exc.position) + 1
+            raise ConfigError(
+                f"{origin}: not valid YAML at line {line} (the character "
+                f"U+{exc.character:04X} is not allowed in a YAML file)"
+                if isinstance(exc.character, int)
+                else f"{origin}: not valid YAML at line {line}"
+            ) from None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{origin}: not valid YAML{where} ({problem})") from None
 

@@ -31,7 +31,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        (BOMB.encode(), "aliases (*a) are not allowed"),
+        (BOMB.encode(), "aliases (*a, line 2) are not allowed"),
         (("metrics:\n" + "  " + "[" * 500 + "]" * 500 + "\n").encode(), "nested more than 50"),
         ("metrics: []\nname: caf\u00e9\n".encode("latin-1"), "not UTF-8 text"),
         (b"metrics: [\n", "not valid YAML at line"),

@@ -10,6 +10,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -98,6 +99,52 @@ def _fail(origin: str, metric: str | None, field: str | None, message: str) -> C
     return ConfigError(f"{_where(origin, metric, field)}: {message}")
 
 
+#: Parts of pydantic's error paths that are no field of the user's: the union
+#: tags ("mean", "ratio" ...) and the branches of a union ("str", "Source" ...).
+_TAGS = frozenset({"proportion", "mean", "ratio", "quantile"})
+_BRANCHES = frozenset({"constrained-str", "Source", "str", "int", "float", "bool"})
+
+
+def _explain(exc: ValidationError, entry: Any) -> tuple[str | None, str]:
+    """The field and a message for a person, from the errors of one metric."""
+    errors = exc.errors()
+    err = errors[0]
+    side = err["loc"][1] if len(err["loc"]) > 1 else None
+    if (
+        side in ("numerator", "denominator")
+        and isinstance(entry, dict)
+        and isinstance(entry.get(str(side)), dict)
+    ):
+        # a side written as a mapping is a source: its own errors say what is wrong
+        err = next((e for e in errors if e["loc"][1:3] == (side, "Source")), err)
+    loc = [str(p) for p in err["loc"]]
+    if loc and loc[0] in _TAGS:
+        loc = loc[1:]
+    loc = [p for p in loc if p not in _BRANCHES]
+    field = ".".join(loc) or None
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if "[key]" in loc:  # a mapping's key: name the mapping
+        field = ".".join(loc[: loc.index("[key]") - 1])
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        msg = f"{shown} is not a property name (letters, digits and _, 63 at most)"
+    elif field and "filter." in field:
+        i = loc.index("filter")
+        field = ".".join(loc[: i + 2])  # the filter's key, not the branch tried
+        if isinstance(value, date):
+            msg = (
+                f"YAML reads {value.isoformat()} as a date; quote it ('{value.isoformat()}') to "
+                "compare the text"
+            )
+        else:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            msg = f"{shown} is not a filter value: text, a finite number or true/false"
+    elif err["type"] == "string_pattern_mismatch":
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        msg = f"{shown} is not allowed here (letters, digits and _ only)"
+    return field, msg
+
+
 def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
     """Validate catalog YAML text; raise ConfigError naming metric and field."""
     raw = parse_yaml(text, origin=origin) or {}
@@ -106,6 +153,14 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
     try:
         doc = _File.model_validate(raw)
     except ValidationError as exc:
+        loc = exc.errors()[0]["loc"]
+        if len(loc) == 2 and loc[0] == "metrics" and isinstance(loc[1], int):
+            raise _fail(
+                origin,
+                f"#{loc[1] + 1}",
+                None,
+                "a metric is a mapping, e.g. {name: revenue, type: mean, event: purchase}",
+            ) from None
         field, msg = describe_validation(exc)
         raise _fail(origin, None, field, msg) from None
 
@@ -116,15 +171,7 @@ def parse_catalog(text: str, *, origin: str = CATALOG_FILE) -> Catalog:
         try:
             metric = _METRIC.validate_python(entry)
         except ValidationError as exc:
-            # the union tag pydantic puts first ("mean", "ratio" ...) is no field of the user's
-            field, msg = describe_validation(exc, drop=("proportion", "mean", "ratio", "quantile"))
-            err = exc.errors()[0]
-            if field and field.startswith("filter.") and field.count(".") >= 2:
-                # a union's branches ("str", "int" ...) are no field of the user's
-                field = ".".join(field.split(".")[:2])
-                msg = f"{err['input']!r} is not a filter value: text, a finite number or true/false"
-            if err["type"] == "string_pattern_mismatch":
-                msg = f"{err['input']!r} is not allowed here (letters, digits and _ only)"
+            field, msg = _explain(exc, entry)
             raise _fail(origin, label, field, msg) from None
         if metric.name in metrics:
             raise _fail(origin, metric.name, "name", "defined twice; each metric is defined once")

@@ -104,7 +104,9 @@ class _MetricBase(_Strict):
     window: Window = Field(default_factory=Window)
     cuped: Cuped | None = None
     value_per_unit: float | None = Field(
-        default=None, description="Money value of one unit of the metric, for impact estimates."
+        default=None,
+        allow_inf_nan=False,
+        description="Money value of one unit of the metric, for impact estimates.",
     )
 
     @model_validator(mode="after")
