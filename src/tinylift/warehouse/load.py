@@ -41,6 +41,12 @@ REASONS: Final = {
     "missing_timestamp": ("timestamp", "timestamp is empty"),
     "bad_timestamp": ("timestamp", "timestamp is not an ISO 8601 date-time"),
     "timestamp_out_of_range": ("timestamp", "timestamp is before 1970 or after 2100"),
+    "timestamp_without_zone": (
+        "timestamp",
+        "timestamp has no time zone (end it with Z for UTC, or +hh:mm), as the collector asks",
+    ),
+    "not_utf8": (None, "the line is not UTF-8 text (save the file as UTF-8)"),
+    "line_too_long": (None, "the line is longer than 2 MB"),
     "missing_event_name": ("event_name", "event_name is empty"),
     "bad_event_name": (
         "event_name",
@@ -63,6 +69,10 @@ _COMMON_TS = f"""
     WHEN {_TS} IS NULL THEN 'bad_timestamp'
     WHEN {_TS} < TIMESTAMPTZ '1970-01-01 00:00:00+00'
       OR {_TS} >= TIMESTAMPTZ '2100-01-01 00:00:00+00' THEN 'timestamp_out_of_range'
+    WHEN NOT regexp_matches(
+      trim(timestamp),
+      '[T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)? ?([zZ]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')
+      THEN 'timestamp_without_zone'
 """
 _RULES: Final = {
     "events": f"""CASE
@@ -176,7 +186,7 @@ def _quote(name: str) -> str:
     return name.replace("'", "''").replace('"', '""')
 
 
-def _format(path: Path) -> str:
+def _named_format(path: Path) -> str:
     suffixes = "".join(path.suffixes).lower()
     for ext, fmt in (
         (".parquet", "parquet"),
@@ -188,6 +198,30 @@ def _format(path: Path) -> str:
         if ext in suffixes:
             return fmt
     raise DataError("unknown file type; use .parquet, .csv or .jsonl (JSON Lines)", file=str(path))
+
+
+def _format(path: Path) -> tuple[str, list[str]]:
+    """How to read the file, by its name and its first bytes; notes when they disagree.
+
+    ``json-array`` is a ``.json`` file holding one JSON array of rows.
+    """
+    named = _named_format(path)
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"PAR1"):
+        if named == "parquet":
+            return "parquet", []
+        return "parquet", [f"the file is Parquet although named {path.suffix}: read as Parquet"]
+    if named == "parquet":
+        raise DataError(
+            "not a Parquet file (it does not start with PAR1); if it is CSV or JSON Lines, "
+            "name it .csv or .jsonl",
+            file=str(path),
+        )
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if named == "jsonl" and start.startswith(b"["):
+        return "json-array", ["the file is one JSON array: read its elements as rows"]
+    return named, []
 
 
 #: Where each kind keeps columns beyond the data model.
@@ -242,42 +276,76 @@ def _columns(
     return ", ".join(out)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list[str], list[str]]:
+#: Why DuckDB's CSV reader set a line aside -> our reason code.
+_REJECT_REASON: Final = """CASE
+    WHEN bool_or(error_type = 'INVALID ENCODING') THEN 'not_utf8'
+    WHEN bool_or(error_type = 'LINE SIZE OVER MAXIMUM') THEN 'line_too_long'
+    ELSE 'malformed_line' END"""
+
+
+def _reader_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn the reader's rejects (``_csv_rejects``) into ``_rejects``, one row per line."""
+    con.execute(
+        "CREATE TEMP TABLE _rejects AS SELECT line, left(any_value(csv_line), 10000) AS raw, "
+        f"{_REJECT_REASON} AS reason FROM _csv_rejects GROUP BY line"
+    )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, kind: Kind, fmt: str
+) -> tuple[list[str], list[str]]:
     """Read the file into temp table _staging(_row, _line, columns as text).
 
-    Returns the file's columns, and notes on the columns beyond the data model
-    (kept as a JSON object in ``attributes`` or ``properties``, or ignored).
+    Lines the reader cannot take (not UTF-8, over 2 MB, broken quoting) go to
+    ``_rejects`` with their line and reason. Returns the file's columns, and
+    notes on the columns beyond the data model (kept as a JSON object in
+    ``attributes`` or ``properties``, or ignored) and on how it was read.
     """
-    fmt = _format(path)
     cols = TABLES[kind].names
-    con.execute("DROP TABLE IF EXISTS _staging")
-    con.execute("DROP TABLE IF EXISTS _rejects")
+    for t in ("_staging", "_rejects", "_csv_rejects", "_csv_scans", "_lines", "_raw"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     src = str(path)
     if fmt == "parquet":
-        present = [
-            r[0]
-            for r in con.execute(
-                "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
-                [src],
-            ).fetchall()
-        ]
+        types = {
+            str(r[0]): str(r[1])
+            for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [src]).fetchall()
+        }
+        present = [c for c, t in types.items() if not t.startswith(("STRUCT", "MAP"))]
         kept, notes = _extras(kind, present)
         select = _columns(kind, cols, present, kept, 'CAST("{q}" AS VARCHAR) AS {c}')
+        for c in ("timestamp", "as_of"):
+            if types.get(c, "").startswith("TIMESTAMP") and "WITH TIME ZONE" not in types[c]:
+                # a zone-less timestamp type: the whole column's zone is assumed, and said
+                select = select.replace(
+                    f'CAST("{c}" AS VARCHAR) AS {c}',
+                    f"CAST(timezone('UTC', \"{c}\") AS VARCHAR) AS {c}",
+                )
+                notes.append(f"the column {c} has no time zone in the file's schema: read as UTC")
         con.execute(
             "CREATE TEMP TABLE _staging AS SELECT file_row_number + 1 AS _row, "
             f"NULL::BIGINT AS _line, "
             f"{select} FROM read_parquet(?, file_row_number = true)",
             [src],
         )
-        con.execute("CREATE TEMP TABLE _rejects (line BIGINT, raw VARCHAR, detail VARCHAR)")
+        con.execute("CREATE TEMP TABLE _rejects (line BIGINT, raw VARCHAR, reason VARCHAR)")
         return present, notes
     if fmt == "csv":
         # The header decides the columns; the reader then runs without sniffing,
         # so broken rows go to the rejects table instead of failing the file.
-        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
             present = [h.strip() for h in next(csv.reader(f), [])]
         if not present:
             raise DataError("the file is empty (no header line)", file=str(path))
+        twice = sorted({c for c in present if present.count(c) > 1})
+        if twice:
+            at = {
+                c: " and ".join(str(i + 1) for i, h in enumerate(present) if h == c) for c in twice
+            }
+            where = ", ".join(f"{c!r} (columns {at[c]})" for c in twice)
+            raise DataError(
+                f"the header names {where} more than once; name each column once",
+                file=str(path),
+            )
         columns = "{" + ", ".join(f"'{_quote(c)}': 'VARCHAR'" for c in present) + "}"
         kept, notes = _extras(kind, present)
         select = _columns(kind, cols, present, kept, '"{q}" AS {c}')
@@ -289,20 +357,35 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list
             "strict_mode = true)",
             [src],
         )
-        con.execute(
-            "CREATE TEMP TABLE _rejects AS SELECT line, any_value(csv_line) AS raw, "
-            "string_agg(error_message, '; ') AS detail FROM _csv_rejects GROUP BY line"
-        )
-        con.execute("DROP TABLE IF EXISTS _csv_rejects")
-        con.execute("DROP TABLE IF EXISTS _csv_scans")
+        _reader_rejects(con)
         return present, notes
-    # JSON Lines: read each line as text, so a malformed line is quarantined, not lost
-    con.execute(
-        "CREATE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, line FROM read_csv(?, "
-        "columns = {'line': 'VARCHAR'}, header = false, delim = chr(30), quote = '', escape = '', "
-        "auto_detect = false, strict_mode = false) WHERE line IS NOT NULL AND trim(line) <> ''",
-        [src],
-    )
+    if fmt == "json-array":
+        # one JSON array: each element is a row (the array must parse as a whole)
+        con.execute(
+            "CREATE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, "
+            "json::VARCHAR AS line FROM read_json_objects(?, format = 'array')",
+            [src],
+        )
+        con.execute("CREATE TEMP TABLE _rejects (line BIGINT, raw VARCHAR, reason VARCHAR)")
+    else:
+        # JSON Lines: read each line as text, so a malformed line is quarantined, not lost;
+        # a line the reader refuses (not UTF-8, over 2 MB) is a reject with its line number
+        con.execute(
+            "CREATE TEMP TABLE _raw AS SELECT row_number() OVER () AS _n, line FROM read_csv(?, "
+            "columns = {'line': 'VARCHAR'}, header = false, delim = chr(30), quote = '', "
+            "escape = '', auto_detect = false, strict_mode = false, store_rejects = true, "
+            "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')",
+            [src],
+        )
+        _reader_rejects(con)
+        # the k-th line read is line k plus the rejected lines before it
+        con.execute(
+            "CREATE TEMP TABLE _lines AS SELECT _n + (SELECT count(*) FROM ("
+            "SELECT line - row_number() OVER (ORDER BY line) AS before FROM _rejects) r "
+            "WHERE r.before < _raw._n) AS _line, line FROM _raw "
+            "WHERE line IS NOT NULL AND trim(line) <> ''"
+        )
+        con.execute("DROP TABLE _raw")
     ok = "CASE WHEN json_valid(line) THEN json_type(line::JSON) = 'OBJECT' ELSE false END"
     # ->> gives text for scalars; nested values (properties) come back as JSON text
     select = ", ".join(
@@ -315,8 +398,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, kind: Kind) -> tuple[list
         f"FROM _lines WHERE {ok}"
     )
     con.execute(
-        f"CREATE TEMP TABLE _rejects AS SELECT _line AS line, line AS raw, "
-        f"'not a JSON object' AS detail FROM _lines WHERE NOT ({ok})"
+        f"INSERT INTO _rejects SELECT _line AS line, line AS raw, 'malformed_line' AS reason "
+        f"FROM _lines WHERE NOT ({ok})"
     )
     keys = [
         str(k[0])
@@ -363,22 +446,25 @@ def ingest(
     if not p.is_file():
         raise DataError("no such file", file=str(p))
     sha, mixed = _scan(p)
+    fmt, read_notes = _format(p)
     con = warehouse.con
     with warehouse.transaction(), tempfile.TemporaryDirectory() as tmp:
         read = p
-        if mixed and _format(p) == "csv":
+        if mixed and fmt == "csv":
             # one file, two kinds of line end (an edited export): read a copy with one
             read = Path(tmp) / p.name
             with p.open("rb") as src, read.open("wb") as dst:
                 for line in src:
                     dst.write(line.replace(b"\r\n", b"\n"))
         try:
-            present, notes = _stage(con, read, kind)
+            present, notes = _stage(con, read, kind, fmt)
         except duckdb.Error as exc:
             # DuckDB's own report runs to a page of reader options: its first line says it
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"cannot read the file: {first}", file=str(p)) from None
-        if mixed and _format(p) == "csv":
+            what = {"json-array": "the JSON array", "parquet": "the Parquet file"}.get(fmt, "it")
+            raise DataError(f"cannot read {what}: {first}", file=str(p)) from None
+        notes = [*read_notes, *notes]
+        if mixed and fmt == "csv":
             notes = [*notes, "the file mixes Windows and Unix line ends: read as one kind"]
         missing = [c for c in _REQUIRED[kind] if c not in present]
         if missing:
@@ -452,8 +538,8 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
     reason_rows = con.execute(
         "SELECT _reason, count(*) FROM _verdict WHERE _reason IS NOT NULL GROUP BY 1"
     ).fetchall()
-    rejected = con.execute("SELECT count(*) FROM _rejects").fetchone()
-    n_rejected = int(rejected[0]) if rejected else 0
+    rejected_rows = con.execute("SELECT reason, count(*) FROM _rejects GROUP BY 1").fetchall()
+    n_rejected = sum(int(n) for _, n in rejected_rows)
     con.execute(
         f"""INSERT INTO quarantine
         SELECT ?, ?, ?, _line, _row, _reason, to_json(v)::VARCHAR, now()
@@ -465,9 +551,9 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
     )
     con.execute(
         """INSERT INTO quarantine
-        SELECT ?, ?, ?, line, NULL, 'malformed_line', raw, now() FROM _rejects r
+        SELECT ?, ?, ?, line, NULL, reason, raw, now() FROM _rejects r
         WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.file_sha256 = ? AND q.kind = ?
-                          AND q.line = r.line AND q.reason = 'malformed_line')""",
+                          AND q.line = r.line AND q.reason = r.reason)""",
         [kind, file, sha, sha, kind],
     )
     counts = con.execute(
@@ -477,8 +563,8 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
     assert counts is not None
     parsed, good, loaded = (int(c) for c in counts)
     reasons = {str(r): int(n) for r, n in reason_rows}
-    if n_rejected:
-        reasons["malformed_line"] = n_rejected
+    for reason, n in rejected_rows:
+        reasons[str(reason)] = reasons.get(str(reason), 0) + int(n)
     report = LoadReport(
         file=file,
         kind=kind,
