@@ -46,7 +46,7 @@ test: setup lint typecheck
 	$(VENV)/bin/pytest
 
 demo: $(RUNTIME)
-	$(VENV)/bin/tinylift demo --no-serve
+	$(VENV)/bin/tinylift demo
 
 bench: setup
 	@$(VENV)/bin/uv pip install -q --python $(PY) -e ".[test,bench]"

@@ -14,7 +14,9 @@ The tree::
     ├── WarehouseError                 the query engine failed or is unavailable
     ├── NotFound(LookupError)          an experiment, metric, team ... does not exist
     ├── Conflict                       duplicate key, invalid state transition
-    └── AnalysisError                  an analysis cannot be computed
+    ├── AnalysisError                  an analysis cannot be computed
+    ├── Unauthorized                   not signed in, or a wrong password or key
+    └── Forbidden                      signed in, but the role does not allow it
 
 Each class carries ``http_status``, which the web app maps to a response.
 Validation errors (Pydantic's) become one of these through
@@ -30,9 +32,11 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "DataError",
+    "Forbidden",
     "NotFound",
     "StatsError",
     "TinyliftError",
+    "Unauthorized",
     "WarehouseError",
     "describe_validation",
     "validation_error",
@@ -132,6 +136,18 @@ class AnalysisError(TinyliftError):
     """An analysis cannot be computed from the data at hand."""
 
     http_status = 422
+
+
+class Unauthorized(TinyliftError):
+    """Not signed in, or a wrong password or API key."""
+
+    http_status = 401
+
+
+class Forbidden(TinyliftError):
+    """Signed in, but this person's role (or team) does not allow the action."""
+
+    http_status = 403
 
 
 def describe_validation(exc: Any, *, drop: tuple[str, ...] = ()) -> tuple[str | None, str]:

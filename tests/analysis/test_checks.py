@@ -68,6 +68,14 @@ def test_novelty_is_flagged_when_the_early_lift_fades(catalog: Catalog) -> None:
     assert novelty_check(steady, plan, alpha=0.05)[0].status == "ok"
 
 
+def test_a_late_slice_no_unit_has_reached_is_skipped_not_an_error(catalog: Catalog) -> None:
+    # a young experiment (or a short demo year): units entered, none is 7 days in yet
+    plan = _plan(catalog)
+    young = _stats({"pages__early": _mean(1.0), "pages__late": _mean(0.0, n=1)})
+    check, rows = novelty_check(young, plan, alpha=0.05)
+    assert (check.status, rows) == ("info", [])
+
+
 def test_covariate_imbalance_before_exposure_fails(catalog: Catalog) -> None:
     assert health.covariate_balance(_stats({"pages": _mean(0.0)}), threshold=0.001).status == "ok"
     skewed = _stats({"pages": _mean(0.0, pre_shift=0.5)})

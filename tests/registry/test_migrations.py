@@ -20,6 +20,8 @@ TABLES = {
     "anecdotes",
     "learnings",
     "experiment_changes",
+    "web_sessions",
+    "api_keys",
 }
 
 
@@ -33,7 +35,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         assert reg.current() is None
         assert not TABLES & set(inspect(reg.engine).get_table_names())
         reg.upgrade()
-        assert reg.current() == reg.head() == "0004"
+        assert reg.current() == reg.head() == "0005"
         assert set(inspect(reg.engine).get_table_names()) >= TABLES
         reg.downgrade()
         assert reg.current() is None
@@ -47,7 +49,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         reg.downgrade("0001")
         assert reg.current() == "0001"
         reg.upgrade()
-        assert reg.current() == "0004"
+        assert reg.current() == "0005"
     finally:
         reg.close()
 

@@ -85,7 +85,8 @@ def novelty_check(
     for role in plan.metrics:
         early = stats.metrics.get(slice_name(role.name, "early"))
         late = stats.metrics.get(slice_name(role.name, "late"))
-        if early is None or late is None or early.n.min() < 2:
+        if early is None or late is None or early.n.min() < 2 or late.n.min() < 2:
+            # a slice no unit has reached yet (a young experiment): nothing to compare
             continue
         e, lt = fixed_horizon(early), fixed_horizon(late)
         for j, variant in enumerate(e.treatments):

@@ -28,10 +28,11 @@ def demo(
         bool,
         typer.Option(
             "--serve/--no-serve",
-            help="Serve the web app when done (arrives with the web app); "
+            help="Serve the web app when done, with a demo login; "
             "--no-serve returns when the data are loaded.",
         ),
-    ] = False,
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port the web app listens on.")] = 8000,
 ) -> None:
     """Simulate a connected-home store's year of experiments and load it."""
     from tinylift.service.demo import build_demo, check_demo
@@ -103,7 +104,18 @@ def demo(
         f"[bold]{me} report home-carousel --dir {dir} -o report.html[/]"
     )
     if serve:
-        out.print("The web app is not part of this release yet; the data are ready.")
+        from tinylift.collector.server import serve as run
+        from tinylift.service.demo import demo_login
+        from tinylift.web import create_app
+
+        handle, password = demo_login(ws)
+        host = ws.settings.host
+        out.print(
+            f"The web app: [bold]http://{host}:{port}[/] — sign in as [bold]{handle}[/] with "
+            f"password [bold]{password}[/] (an admin; Ctrl-C stops the server)"
+        )
+        app_ = create_app(ws, url=f"http://{host}:{port}")
+        run(app_, host=host, port=port, read_timeout=ws.settings.read_timeout)
 
 
 def _command() -> str:

@@ -44,6 +44,11 @@ COMMANDS: dict[str, Entry] = {
     "collect": Entry(
         "collect", "app", "Accept exposures and events over HTTP (owns the warehouse)."
     ),
+    "serve": Entry(
+        "serve", "app", "Serve the web app, REST API and collector (owns the warehouse)."
+    ),
+    "users": Entry("users", "users", "People who sign in to the web app."),
+    "keys": Entry("users", "keys", "API keys for SDKs and for sending events."),
     "teams": Entry("experiments", "teams", "Teams that own experiments."),
     "experiments": Entry(
         "experiments", "app", "Experiments: create, start, stop, edit, import, export."

@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -359,14 +359,19 @@ def create_collector(
     api_keys: Sequence[str] = (),
     load_every: float = 1.0,
     url: str | None = None,
+    key_scope: Callable[[str], str | None] | None = None,
+    title: str = "tinylift collector",
 ) -> FastAPI:
     """The collector app for a workspace; this process owns its warehouse.
 
-    ``api_keys`` adds to the keys of the workspace's settings; ``url`` is
-    where other processes reach it (announced in ``server.json`` while it runs).
+    ``api_keys`` adds to the keys of the workspace's settings (they open every
+    collector route); ``url`` is where other processes reach it (announced in
+    ``server.json`` while it runs). ``key_scope`` looks up other keys (the web
+    app's, kept in the registry): a key of scope ``collector`` may send rows, one
+    of scope ``sdk`` may read the SDK payload, neither the other's routes.
     """
     keys = set(ws.collector_keys(list(api_keys)))
-    if not keys:
+    if not keys and key_scope is None:
         raise ConfigError(
             "the collector needs at least one API key (TINYLIFT_COLLECTOR_KEYS, or the "
             "collector_keys_file setting)",
@@ -406,7 +411,7 @@ def create_collector(
             spool.load()
             warehouse.close()
 
-    app = FastAPI(title="tinylift collector", lifespan=lifespan)
+    app = FastAPI(title=title, lifespan=lifespan)
 
     @app.exception_handler(TinyliftError)
     async def tinylift_error(request: Request, exc: TinyliftError) -> JSONResponse:
@@ -421,13 +426,23 @@ def create_collector(
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
-    def authorised(
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
-    ) -> None:
-        key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-        if key not in keys:
-            raise HTTPException(status_code=401, detail="missing or unknown API key")
+    def allowed(scope: str) -> Callable[..., Awaitable[None]]:
+        async def check(
+            authorization: Annotated[str | None, Header()] = None,
+            x_api_key: Annotated[str | None, Header()] = None,
+        ) -> None:
+            key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+            if key and key in keys:
+                return
+            found = await asyncio.to_thread(key_scope, key) if key and key_scope else None
+            if found is None:
+                raise HTTPException(status_code=401, detail="missing or unknown API key")
+            if found != scope:
+                raise HTTPException(
+                    status_code=403, detail=f"this key is for the {found} routes, not {scope}"
+                )
+
+        return check
 
     def local_owner(authorization: Annotated[str | None, Header()] = None) -> None:
         me = state.get("owner")
@@ -435,7 +450,8 @@ def create_collector(
         if me is None or not token or token != me.token:
             raise HTTPException(status_code=401, detail="jobs need the token of server.json")
 
-    auth = [Depends(authorised)]
+    auth = [Depends(allowed("collector"))]
+    sdk_auth = [Depends(allowed("sdk"))]
     job_auth = [Depends(local_owner)]
 
     async def body_of(request: Request) -> bytes:
@@ -521,7 +537,7 @@ def create_collector(
         """Accept a batch of exposures (a JSON array of rows)."""
         return await take("exposures", request)
 
-    @app.get("/api/sdk/config", dependencies=auth)
+    @app.get("/api/sdk/config", dependencies=sdk_auth)
     async def sdk_config_(
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:

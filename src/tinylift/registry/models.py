@@ -30,12 +30,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "AREAS",
+    "KEY_SCOPES",
     "KINDS",
     "OUTCOMES",
     "ROLES",
     "SENTIMENTS",
     "STATUSES",
+    "USER_ROLES",
     "Anecdote",
+    "ApiKey",
     "Area",
     "Base",
     "Decision",
@@ -47,6 +50,7 @@ __all__ = [
     "Snapshot",
     "Team",
     "User",
+    "WebSession",
 ]
 
 #: Where in the business an experiment runs (the portfolio groups by these).
@@ -68,6 +72,11 @@ STATUSES: Final = ("draft", "running", "stopped", "decided")
 #: from everything shipped (its first variant is the held-out share).
 KINDS: Final = ("experiment", "holdout")
 ROLES: Final = ("oec", "secondary", "guardrail")
+#: What a person may do in the web app: read; also change experiments (of their
+#: team, when they have one); also manage people and keys.
+USER_ROLES: Final = ("viewer", "editor", "admin")
+#: What an API key is for: sending exposures and events, or reading the SDK payload.
+KEY_SCOPES: Final = ("collector", "sdk")
 OUTCOMES: Final = ("ship", "iterate", "abandon")
 SENTIMENTS: Final = ("positive", "neutral", "negative")
 
@@ -138,6 +147,34 @@ class User(Base):
     handle: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="viewer", server_default="viewer")
+    #: Argon2id hash; None for people who only appear in records (no login).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie is kept."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class ApiKey(Base):
+    """A key for SDKs or the collector routes: only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_in("scope", KEY_SCOPES), name="scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Experiment(Base):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tinylift.demo.simulate import Chunk
     from tinylift.service.workspace import Workspace
 
-__all__ = ["DemoResult", "build_demo", "check_demo"]
+__all__ = ["DemoResult", "build_demo", "check_demo", "demo_login"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,19 @@ def build_demo(
                 on_stage=on_stage,
             )
     return DemoResult(data, recorded)
+
+
+def demo_login(ws: Workspace) -> tuple[str, str]:
+    """A fresh admin login ``demo`` for the demo's web app: (user name, new password)."""
+    import secrets
+
+    from tinylift.errors import NotFound
+    from tinylift.service.users import add_user, remove_user
+
+    password = secrets.token_urlsafe(12)
+    try:
+        remove_user(ws, "demo")
+    except NotFound:
+        pass
+    add_user(ws, "demo", password, role="admin", name="Demo admin")
+    return "demo", password

@@ -330,3 +330,98 @@ def sdk_config(ws: Workspace) -> dict[str, Any]:
 
     with ws.registry() as reg, reg.session() as s:
         return registry_sdk_config(s)
+
+
+def overview(
+    ws: Workspace,
+    *,
+    team: str | None = None,
+    area: str | None = None,
+    status: str | None = None,
+    layer: str | None = None,
+    q: str | None = None,
+) -> list[dict[str, Any]]:
+    """The experiment list of the web app: filters, search, and each one's state.
+
+    Each row: key, name, team, area, status, layer, days running, units so
+    far and progress to the planned sample (from the latest analysis; to the
+    planned days when no sample is planned), the
+    OEC's verdict and the recommendation. ``q`` searches names, keys,
+    hypotheses and the learnings recorded on an experiment (case-insensitive).
+    """
+    from sqlalchemy import func, select
+
+    from tinylift.registry.models import Experiment, Learning, Snapshot, Team
+
+    now = datetime.now(UTC)
+    with ws.registry() as reg, reg.session() as s:
+        query = select(Experiment).join(Team).order_by(Experiment.created_at.desc())
+        if team:
+            query = query.where(Team.key == team)
+        if area:
+            query = query.where(Experiment.area == area)
+        if status:
+            query = query.where(Experiment.status == status)
+        if layer:
+            query = query.where(Experiment.layer == layer)
+        if q:
+            like = f"%{q.lower()}%"
+            learned = select(Learning.experiment_id).where(func.lower(Learning.text).like(like))
+            query = query.where(
+                func.lower(Experiment.name).like(like)
+                | func.lower(Experiment.key).like(like)
+                | func.lower(Experiment.hypothesis).like(like)
+                | Experiment.id.in_(learned)
+            )
+        exps = list(s.scalars(query))
+        latest_ids = select(func.max(Snapshot.id)).group_by(Snapshot.experiment_id)
+        snaps = {
+            sn.experiment_id: sn
+            for sn in s.scalars(select(Snapshot).where(Snapshot.id.in_(latest_ids)))
+        }
+        rows = []
+        for e in exps:
+            snap = snaps.get(e.id)
+            results = snap.results if snap is not None else {}
+            units = sum((results.get("units") or {}).values()) if results else None
+            oec = (
+                next((r for r in results.get("rows", []) if r.get("role") == "oec"), None)
+                if results
+                else None
+            )
+            start = e.started_at
+            if start is not None and start.tzinfo is None:
+                start = start.replace(tzinfo=UTC)
+            end = e.stopped_at or now
+            if end.tzinfo is None:
+                end = end.replace(tzinfo=UTC)
+            days = None if start is None else max(0, (end - start).days)
+            if units and e.planned_units:
+                progress, basis = min(1.0, units / e.planned_units), "units"
+            elif days is not None and e.planned_days:
+                progress, basis = min(1.0, days / e.planned_days), "days"
+            else:
+                progress, basis = None, None
+            rows.append(
+                {
+                    "key": e.key,
+                    "name": e.name,
+                    "kind": e.kind,
+                    "team": e.team.key,
+                    "area": e.area,
+                    "status": e.status,
+                    "layer": e.layer,
+                    "hypothesis": e.hypothesis,
+                    "days_running": days,
+                    "planned_units": e.planned_units,
+                    "planned_days": e.planned_days,
+                    "units": units,
+                    #: share of the planned sample (or, without one, of the planned days)
+                    "progress": progress,
+                    "progress_basis": basis,
+                    "oec": e.oec,
+                    "oec_verdict": None if oec is None else oec.get("verdict"),
+                    "recommendation": None if snap is None else snap.recommendation,
+                }
+            )
+        return rows

@@ -1,0 +1,187 @@
+"""The REST API (``/api/v1``): what the pages show and do, as JSON.
+
+Reads need a session (sign in with ``POST /api/v1/session``); writes also
+need the session's ``X-CSRF-Token`` header, and the role the page would need.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from tinylift.errors import NotFound, Unauthorized
+from tinylift.service import analysis, experiments, records, users
+from tinylift.service.reports import report_context
+from tinylift.service.users import SignedIn
+from tinylift.service.workspace import Workspace
+from tinylift.web.auth import COOKIE, api_user, api_writer
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["web"])
+Reader = Annotated[SignedIn, Depends(api_user)]
+Writer = Annotated[SignedIn, Depends(api_writer)]
+
+
+def _ws(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+class Credentials(BaseModel):
+    """A sign-in."""
+
+    handle: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    """Who is signed in, and the token their writes carry (X-CSRF-Token)."""
+
+    handle: str
+    name: str
+    role: str
+    team: str | None
+    csrf: str
+
+
+class AnecdoteIn(BaseModel):
+    """An anecdote to record beside an experiment's numbers."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+    source: str = Field(min_length=1, max_length=100)
+    sentiment: Literal["positive", "neutral", "negative"]
+    variant: str | None = Field(default=None, max_length=100)
+
+
+class DecisionIn(BaseModel):
+    """A decision with its rationale."""
+
+    outcome: Literal["ship", "iterate", "abandon"]
+    rationale: str = Field(min_length=1, max_length=10_000)
+    variant: str | None = Field(default=None, max_length=100)
+
+
+def _me(user: SignedIn) -> Me:
+    return Me(handle=user.handle, name=user.name, role=user.role, team=user.team, csrf=user.csrf)
+
+
+@router.post("/session")
+def sign_in(request: Request, body: Credentials, response: Response) -> Me:
+    """Sign in; sets the session cookie and returns the CSRF token for writes."""
+    address = request.client.host if request.client else "?"
+    throttle = request.app.state.throttle
+    throttle.check(address, body.handle)
+    try:
+        token, user = users.sign_in(_ws(request), body.handle, body.password)
+    except Unauthorized:
+        throttle.failed(address, body.handle)
+        raise
+    throttle.succeeded(address, body.handle)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=users.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.secure_cookies,
+    )
+    return _me(user)
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, user: Writer, response: Response) -> None:
+    """Sign out (ends this session)."""
+    users.sign_out(_ws(request), request.cookies.get(COOKIE, ""))
+    response.delete_cookie(COOKIE)
+
+
+@router.get("/me")
+def me(user: Reader) -> Me:
+    """Who is signed in."""
+    return _me(user)
+
+
+@router.get("/experiments")
+def list_experiments(
+    request: Request,
+    user: Reader,
+    team: str | None = None,
+    area: str | None = None,
+    status: str | None = None,
+    layer: str | None = None,
+    q: Annotated[str | None, Field(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    """The experiment list (the same rows and filters as the page)."""
+    return experiments.overview(_ws(request), team=team, area=area, status=status, layer=layer, q=q)
+
+
+@router.get("/experiments/{key}")
+def get_experiment(request: Request, key: str, user: Reader) -> dict[str, Any]:
+    """An experiment: design, latest results (the scorecard), decision and anecdotes."""
+    ws = _ws(request)
+    detail = experiments.show_experiment(ws, key)
+    try:
+        ctx = report_context(ws, key)
+        results: dict[str, Any] | None = ctx.scorecard.to_dict()
+        decision = ctx.decision
+    except NotFound:
+        results, decision = None, None
+    return {
+        "experiment": detail.experiment.model_dump(mode="json"),
+        "results": results,
+        "decision": decision,
+        "anecdotes": [a.model_dump(mode="json") for a in records.anecdotes(ws, key)],
+    }
+
+
+@router.post("/experiments/{key}/anecdotes", status_code=201)
+def add_anecdote(request: Request, key: str, body: AnecdoteIn, user: Writer) -> dict[str, str]:
+    """Record an anecdote (editors of the experiment's team, admins)."""
+    ws = _ws(request)
+    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
+    records.add_anecdote(ws, key, {**body.model_dump(), "recorded_by": user.handle})
+    return {"status": "recorded"}
+
+
+@router.post("/experiments/{key}/decision", status_code=201)
+def decide(request: Request, key: str, body: DecisionIn, user: Writer) -> dict[str, Any]:
+    """Record the decision (editors of the experiment's team, admins)."""
+    ws = _ws(request)
+    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
+    d = analysis.decide(
+        ws, key, body.outcome, rationale=body.rationale, variant=body.variant, by=user.handle
+    )
+    return {
+        "experiment": d.experiment,
+        "outcome": d.outcome,
+        "variant": d.variant,
+        "recommendation": d.recommendation,
+        "overrides_rule": d.overrides_rule,
+    }
+
+
+@router.get("/metrics")
+def metrics(request: Request, user: Reader) -> list[dict[str, Any]]:
+    """The metric catalog."""
+    catalog = _ws(request).catalog()
+    return [
+        {
+            "name": m.name,
+            "type": m.type,
+            "role": m.role,
+            "direction": m.direction,
+            "description": m.description,
+            "team": m.team,
+        }
+        for m in catalog
+    ]
+
+
+@router.get("/users")
+def list_users(request: Request, user: Reader) -> list[dict[str, Any]]:
+    """Everyone with their role (admins only)."""
+    user.require_admin()
+    return users.list_users(_ws(request))

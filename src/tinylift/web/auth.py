@@ -1,0 +1,114 @@
+"""Who is asking: session cookies, form tokens (CSRF) and sign-in throttling."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from tinylift.errors import Forbidden, TinyliftError, Unauthorized
+from tinylift.service.users import SignedIn, session_of
+from tinylift.service.workspace import Workspace
+
+__all__ = [
+    "COOKIE",
+    "LoginRequired",
+    "Throttle",
+    "TooManyAttempts",
+    "api_user",
+    "api_writer",
+    "check_csrf",
+    "page_user",
+]
+
+#: The session cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
+COOKIE = "tinylift_session"
+
+
+class LoginRequired(Exception):
+    """A page asked for without a session: the answer is the sign-in page."""
+
+
+class TooManyAttempts(TinyliftError):
+    """Too many failed sign-ins from one address for one name."""
+
+    http_status = 429
+
+
+class Throttle:
+    """At most ``attempts`` failed sign-ins per address and name in ``window`` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] < time.monotonic() - self.window:
+            q.popleft()
+        return q
+
+    def check(self, address: str, handle: str) -> None:
+        """Raise TooManyAttempts while this address and name are locked out."""
+        with self._lock:
+            q = self._recent((address, handle.lower()))
+            if len(q) >= self.attempts:
+                wait = int(q[0] + self.window - time.monotonic()) + 1
+                raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} s")
+
+    def failed(self, address: str, handle: str) -> None:
+        """Count one failure."""
+        with self._lock:
+            self._recent((address, handle.lower())).append(time.monotonic())
+
+    def succeeded(self, address: str, handle: str) -> None:
+        """Forget the failures of a name that signed in."""
+        with self._lock:
+            self._failures.pop((address, handle.lower()), None)
+
+
+def _workspace(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def _current(request: Request) -> SignedIn | None:
+    token = request.cookies.get(COOKIE, "")
+    return session_of(_workspace(request), token) if token else None
+
+
+def page_user(request: Request) -> SignedIn:
+    """The signed-in person of a page; otherwise the sign-in page is shown."""
+    user = _current(request)
+    if user is None:
+        raise LoginRequired
+    return user
+
+
+def api_user(request: Request) -> SignedIn:
+    """The signed-in person of an API call (401 without a session)."""
+    user = _current(request)
+    if user is None:
+        raise Unauthorized("sign in first (POST /api/v1/session)")
+    return user
+
+
+def check_csrf(user: SignedIn, token: str | None) -> None:
+    """Refuse a write whose form token is not the session's."""
+    if not token or not hmac.compare_digest(token, user.csrf):
+        raise Forbidden("the form token is missing or stale; reload the page and try again")
+
+
+def api_writer(
+    user: Annotated[SignedIn, Depends(api_user)],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> SignedIn:
+    """A signed-in person writing through the API: the X-CSRF-Token header must match."""
+    check_csrf(user, x_csrf_token)
+    return user

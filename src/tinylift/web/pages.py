@@ -1,0 +1,269 @@
+"""The pages: server-rendered Jinja2 on the service layer, forms with a token each."""
+
+from __future__ import annotations
+
+import secrets
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from tinylift.errors import NotFound, TinyliftError, Unauthorized
+from tinylift.service import analysis, experiments, records, users
+from tinylift.service.reports import report_context
+from tinylift.service.users import SignedIn
+from tinylift.service.workspace import Workspace
+from tinylift.web.auth import COOKIE, check_csrf, page_user
+
+__all__ = ["error_page", "router"]
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(str(files("tinylift.web").joinpath("templates"))))
+LOGIN_CSRF = "tinylift_login"
+ROLE_ORDER = ("oec", "guardrail", "secondary")
+ROLE_LABEL = {"oec": "OEC", "guardrail": "Guardrails", "secondary": "Secondary metrics"}
+
+User = Annotated[SignedIn, Depends(page_user)]
+
+
+def _ws(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=code)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """A page saying what went wrong, with the status of the error."""
+    return _render(request, "error.html.j2", status, status=status, message=message, user=None)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site, never another site (open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/experiments"
+    return target
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/experiments", status_code=303)
+
+
+@router.get("/login")
+async def login_form(
+    request: Request, next: str | None = None, error: str | None = None
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = _render(
+        request, "login.html.j2", next=_safe_next(next), csrf=token, error=error, user=None
+    )
+    response.set_cookie(
+        LOGIN_CSRF, token, httponly=True, samesite="lax", secure=request.app.state.secure_cookies
+    )
+    return response
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    handle: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/experiments",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not secrets.compare_digest(expected, csrf):
+        return error_page(request, 403, "the sign-in form expired; reload the page")
+    address = request.client.host if request.client else "?"
+    throttle = request.app.state.throttle
+    try:
+        throttle.check(address, handle)
+        token, _ = users.sign_in(_ws(request), handle, password)
+    except Unauthorized as exc:
+        throttle.failed(address, handle)
+        tok = secrets.token_urlsafe(24)
+        response = _render(
+            request,
+            "login.html.j2",
+            401,
+            next=_safe_next(next),
+            csrf=tok,
+            error=str(exc),
+            user=None,
+        )
+        response.set_cookie(LOGIN_CSRF, tok, httponly=True, samesite="lax")
+        return response
+    throttle.succeeded(address, handle)
+    done = RedirectResponse(_safe_next(next), status_code=303)
+    done.set_cookie(
+        COOKIE,
+        token,
+        max_age=users.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.secure_cookies,
+    )
+    done.delete_cookie(LOGIN_CSRF)
+    return done
+
+
+@router.post("/logout")
+async def logout(request: Request, user: User, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(user, csrf)
+    users.sign_out(_ws(request), request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/experiments")
+async def experiment_list(
+    request: Request,
+    user: User,
+    team: str | None = None,
+    area: str | None = None,
+    status: str | None = None,
+    layer: str | None = None,
+    q: str | None = None,
+) -> HTMLResponse:
+    ws = _ws(request)
+    filters = {"team": team, "area": area, "status": status, "layer": layer, "q": q}
+    filters = {k: (v or None) for k, v in filters.items()}
+    rows = experiments.overview(ws, **filters)
+    everything = experiments.overview(ws) if any(filters.values()) else rows
+    choices = {
+        "team": sorted({r["team"] for r in everything}),
+        "area": sorted({r["area"] for r in everything}),
+        "status": sorted({r["status"] for r in everything}),
+        "layer": sorted({r["layer"] for r in everything if r["layer"]}),
+    }
+    return _render(
+        request, "experiments.html.j2", user=user, rows=rows, filters=filters, choices=choices
+    )
+
+
+def _figure_json(card: Any) -> str:
+    from tinylift.reports.html import effect_figure
+
+    fig = effect_figure(card)
+    fig.update_layout(title=None, margin={"l": 10, "r": 10, "t": 10, "b": 40})
+    return str(fig.to_json())
+
+
+def _over_time_json(card: Any) -> list[tuple[str, str]]:
+    from tinylift.reports.html import over_time_figure
+
+    tracked = dict.fromkeys(r.metric for r in card.rows if r.role in ("oec", "guardrail"))
+    return [(m, str(over_time_figure(card, m).to_json())) for m in tracked if card.over_time]
+
+
+@router.get("/experiments/{key}")
+async def experiment_page(request: Request, key: str, user: User) -> HTMLResponse:
+    ws = _ws(request)
+    detail = experiments.show_experiment(ws, key)
+    exp = detail.experiment
+    try:
+        ctx = report_context(ws, key)
+    except NotFound:
+        ctx = None
+    card = ctx.scorecard if ctx else None
+    groups = (
+        [(ROLE_LABEL[r], card.rows_of(r)) for r in ROLE_ORDER if card.rows_of(r)] if card else []
+    )
+    problems = [c for c in card.checks if c.status in ("fail", "warn")] if card else []
+    history = [
+        {"when": when, "what": f"{field}: {old or '–'} → {new or '–'}", "who": who, "why": why}
+        for when, who, field, old, new, why in detail.changes
+    ]
+    return _render(
+        request,
+        "experiment.html.j2",
+        user=user,
+        exp=exp,
+        detail=detail,
+        card=card,
+        ctx=ctx,
+        groups=groups,
+        problems=problems,
+        figure=_figure_json(card) if card and card.rows else None,
+        over_time=_over_time_json(card) if card else [],
+        anecdotes=records.anecdotes(ws, key),
+        history=history,
+        may_edit=user.may_edit(exp.team),
+        pct=_pct,
+        num=_num,
+    )
+
+
+def _pct(x: float | None) -> str:
+    return f"{100 * x:+.2f} %" if isinstance(x, (int, float)) else "–"
+
+
+def _num(x: float | None) -> str:
+    return f"{x:+.4g}" if isinstance(x, (int, float)) else "–"
+
+
+@router.post("/experiments/{key}/anecdotes")
+async def add_anecdote(
+    request: Request,
+    key: str,
+    user: User,
+    text: Annotated[str, Form(max_length=10_000)],
+    source: Annotated[str, Form(max_length=100)],
+    sentiment: Annotated[str, Form(max_length=16)],
+    variant: Annotated[str, Form(max_length=100)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(user, csrf)
+    ws = _ws(request)
+    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
+    records.add_anecdote(
+        ws,
+        key,
+        {
+            "text": text,
+            "source": source,
+            "sentiment": sentiment,
+            "variant": variant or None,
+            "recorded_by": user.handle,
+        },
+    )
+    return RedirectResponse(f"/experiments/{key}#anecdotes", status_code=303)
+
+
+@router.post("/experiments/{key}/decision")
+async def record_decision(
+    request: Request,
+    key: str,
+    user: User,
+    outcome: Annotated[str, Form(max_length=16)],
+    rationale: Annotated[str, Form(min_length=1, max_length=10_000)],
+    variant: Annotated[str, Form(max_length=100)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(user, csrf)
+    ws = _ws(request)
+    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
+    analysis.decide(ws, key, outcome, rationale=rationale, variant=variant or None, by=user.handle)
+    return RedirectResponse(f"/experiments/{key}#history", status_code=303)
+
+
+@router.get("/metrics")
+async def metric_catalog(request: Request, user: User) -> HTMLResponse:
+    ws = _ws(request)
+    try:
+        catalog = ws.catalog()
+    except TinyliftError as exc:
+        return error_page(request, 500, str(exc))
+    used: dict[str, list[str]] = {}
+    for row in experiments.list_experiments(ws):
+        for m in [row.oec, *row.secondary, *row.guardrails]:
+            if m:
+                used.setdefault(m, []).append(row.key)
+    return _render(request, "metrics.html.j2", user=user, catalog=catalog, used=used)
