@@ -90,15 +90,14 @@ def build_demo(
 
 def demo_login(ws: Workspace) -> tuple[str, str]:
     """A fresh admin login ``demo`` for the demo's web app: (user name, new password)."""
+    import contextlib
     import secrets
 
     from tinylift.errors import NotFound
     from tinylift.service.users import add_user, remove_user
 
     password = secrets.token_urlsafe(12)
-    try:
+    with contextlib.suppress(NotFound):  # a demo run before: a new password
         remove_user(ws, "demo")
-    except NotFound:
-        pass
     add_user(ws, "demo", password, role="admin", name="Demo admin")
     return "demo", password
