@@ -6,11 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RUNTIME := $(VENV)/.runtime-stamp
+# axe-core, the accessibility checker the browser tests inject (from the npm registry)
+AXE := $(VENV)/node_modules/axe-core/axe.min.js
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: setup system-deps test lint format typecheck demo bench clean
 
-setup: $(STAMP) system-deps
+setup: $(STAMP) system-deps $(AXE)
 
 # Reinstall when the package metadata changes; pip and uv come from PyPI.
 # The demo needs only the runtime dependencies; the suite adds the test and
@@ -29,6 +31,10 @@ $(STAMP): pyproject.toml $(RUNTIME)
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+$(AXE): | system-deps
+	@echo "Fetching axe-core for the accessibility tests (first run only) ..."
+	@npm install --silent --no-save --no-audit --no-fund --prefix $(VENV) axe-core@4
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -4,6 +4,8 @@
 set -euo pipefail
 needs=(
   "java openjdk-17-jre-headless"
+  "chromium chromium"
+  "npm npm"
 )
 missing=()
 for entry in "${needs[@]}"; do

@@ -70,6 +70,10 @@ def create_app(
     async def plotly_min_js() -> FileResponse:
         return FileResponse(plotly_js, media_type="text/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(static / "favicon.svg", media_type="image/svg+xml")
+
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -1,0 +1,170 @@
+"""The web app in a real browser (Debian's Chromium driven by Playwright), with axe-core.
+
+The server is ``tinylift serve`` in its own process; screenshots of each step go
+to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from tests.web.conftest import DISCOUNT, PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+AXE = ROOT / ".venv" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(web_workspace: Path) -> Iterator[str]:
+    """``tinylift serve`` on the web demo, once it answers."""
+    port = _free_port()
+    log = web_workspace / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tinylift.cli.main",
+                "serve",
+                "--dir",
+                str(web_workspace),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise AssertionError(f"the server did not start: {log.read_text()[-2000:]}")
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make test installs it"
+    assert AXE.exists(), "axe-core is missing: make test fetches it from the npm registry"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)  # a loaded two-core machine is slow
+        errors: list[str] = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors  # type: ignore[attr-defined]
+        yield pg
+        context.close()
+        browser.close()
+
+
+def _axe(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation on this page."""
+    page.evaluate(AXE.read_text() + "\n;void 0")
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: " + "; ".join(bad)
+
+
+def _shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page) -> None:
+    # sign in, from the keyboard
+    page.goto(f"{server}/experiments")
+    assert "/login" in page.url
+    _axe(page, "sign-in page")
+    page.fill("#handle", "sam")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{server}/experiments")
+    _shot(page, "1-list")
+    _axe(page, "experiment list")
+
+    # filter the list by team
+    everything = page.locator("table.list tbody tr").count()
+    page.select_option("#f-team", "sales")
+    page.click("button:has-text('Filter')")
+    page.wait_for_url("**team=sales**")
+    rows = page.locator("table.list tbody tr")
+    assert 0 < rows.count() < everything
+    assert all(
+        rows.nth(i).locator("td").nth(1).inner_text() == "sales" for i in range(rows.count())
+    )
+    _shot(page, "2-list-sales")
+
+    # the discount experiment: the failed guardrail and the rendered forest plot
+    page.click(f"a[href='/experiments/{DISCOUNT}']")
+    page.wait_for_url(f"**/experiments/{DISCOUNT}")
+    guard = page.locator("table.scorecard tr[data-metric='return_rate']")
+    assert "guardrail failed" in guard.inner_text()
+    page.wait_for_selector("#forest-plot .main-svg")
+    assert page.locator("#forest-plot .point").count() >= 3  # one marker per metric
+    _shot(page, "3-discount")
+    _axe(page, "experiment page")
+
+    # an anecdote, typed and sent from the keyboard
+    page.fill("#a-text", "Three customers returned the hub the week they bought it.")
+    page.fill("#a-source", "return reasons")
+    page.select_option("#a-sentiment", "negative")
+    page.select_option("#a-variant", "treatment")
+    page.focus("form[aria-label='Add an anecdote'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("blockquote:has-text('Three customers returned the hub')")
+
+    # the decision, then it is in the history
+    page.select_option("#d-outcome", "abandon")
+    page.fill("#d-rationale", "The discount's returns outweigh its conversion gain.")
+    page.click("form[aria-label='Record the decision'] button")
+    page.wait_for_selector("#decision-made")
+    assert "abandon" in page.locator("#decision-made").inner_text()
+    assert "returns outweigh" in page.locator("#history").inner_text()
+    _shot(page, "4-decided")
+
+    # the metric catalog, then sign out
+    page.click("nav >> text=Metrics")
+    page.wait_for_selector("#metric-return_rate")
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/login")
+    page.goto(f"{server}/experiments")
+    assert "/login" in page.url  # the session is gone
+    _shot(page, "5-signed-out")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
