@@ -153,3 +153,24 @@ def test_a_decision_goes_into_the_history(app_client: TestClient) -> None:
     assert "already decided" in again.json()["error"]["message"]
     page = app_client.get(f"/experiments/{DISCOUNT}").text
     assert "Returns ate the gain." in page
+
+
+def test_only_editors_open_the_create_page_and_create_for_their_team(
+    app_client: TestClient,
+) -> None:
+    sign_in(app_client, "vic")
+    assert app_client.get("/experiments/new").status_code == 403
+    csrf = sign_in(app_client, "pat")  # an editor of product
+    page = app_client.get("/experiments/new", params={"baseline": "0.05", "mde": "2"})
+    assert page.status_code == 200
+    assert 'id="plan"' in page.text
+    bad = app_client.get("/experiments/new", params={"baseline": "lots", "mde": "2"})
+    assert "'lots' is not a number" in bad.text
+    form = {"key": "pdp-x", "name": "X", "team": "sales", "csrf": csrf}
+    assert app_client.post("/experiments/new", data=form).status_code == 403  # not their team
+    made = app_client.post(
+        "/experiments/new", data={**form, "team": "product"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    got = app_client.get("/api/v1/experiments/pdp-x").json()["experiment"]
+    assert (got["team"], got["owner"], got["status"]) == ("product", "pat", "draft")

@@ -159,6 +159,34 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
     assert "returns outweigh" in page.locator("#history").inner_text()
     _shot(page, "4-decided")
 
+    # a new experiment, planned with the power calculator
+    page.click("text=Experiments")
+    page.click("text=New experiment")
+    page.wait_for_url("**/experiments/new")
+    _axe(page, "create page")
+    page.fill("#c-baseline", "0.05")
+    page.fill("#c-mde", "5")
+    page.fill("#c-daily", "4000")
+    page.press("#c-daily", "Enter")
+    page.wait_for_selector("#plan")
+    fixed = int(
+        page.locator("#plan tr[data-design='fixed'] td").nth(1).inner_text().replace(",", "")
+    )
+    sequential = int(
+        page.locator("#plan tr[data-design='sequential'] td").nth(1).inner_text().replace(",", "")
+    )
+    assert 100_000 < fixed < sequential  # always-valid intervals cost units
+    assert page.input_value("#e-units") == str(fixed)  # the plan fills the design
+    _shot(page, "5-power")
+    page.fill("#e-key", "sales-bundle-hub")
+    page.fill("#e-name", "Hub and sensor bundle")
+    page.fill("#e-hypothesis", "A bundle lifts hub conversion.")
+    page.select_option("#e-area", "packaging")
+    page.click("form[aria-label='Create the experiment'] button")
+    page.wait_for_url("**/experiments/sales-bundle-hub")
+    assert "Not analysed yet" in page.locator("#no-analysis").inner_text()
+    assert "sales" in page.locator("p.sub").first.inner_text()
+
     # the metric catalog, then sign out
     page.click("nav >> text=Metrics")
     page.wait_for_selector("#metric-return_rate")
@@ -166,5 +194,5 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
     page.wait_for_url("**/login")
     page.goto(f"{server}/experiments")
     assert "/login" in page.url  # the session is gone
-    _shot(page, "5-signed-out")
+    _shot(page, "6-signed-out")
     assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -148,6 +148,137 @@ async def experiment_list(
     )
 
 
+AREAS = (
+    "product page",
+    "messaging",
+    "pricing",
+    "packaging",
+    "onboarding",
+    "merchandising",
+    "support",
+    "other",
+)
+
+
+def _number(value: str | None, name: str) -> float | None:
+    from tinylift.errors import ConfigError
+
+    if value is None or not value.strip():
+        return None
+    try:
+        number = float(value.replace(",", "").replace("%", "").strip())
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a number", parameter=name) from None
+    return number
+
+
+@router.get("/experiments/new")
+async def new_experiment(
+    request: Request,
+    user: User,
+    kind: str = "proportion",
+    baseline: str | None = None,
+    sd: str | None = None,
+    mde: str | None = None,
+    daily: str | None = None,
+) -> HTMLResponse:
+    from tinylift.service.planning import power_plan
+
+    user.require_edit(user.team)
+    ws = _ws(request)
+    calc = {"kind": kind, "baseline": baseline, "sd": sd, "mde": mde, "daily": daily}
+    plan, problem = None, None
+    try:
+        b, s, m, d = (
+            _number(v, n)
+            for v, n in ((baseline, "baseline"), (sd, "sd"), (mde, "MDE"), (daily, "daily traffic"))
+        )
+        if b is not None and m is not None:
+            plan = power_plan(
+                kind,
+                baseline=b,
+                mde=m / 100,
+                sd=s,
+                daily_units=d,
+                alpha=ws.settings.alpha,
+                power=ws.settings.power,
+            )
+    except TinyliftError as exc:
+        problem = str(exc)
+    teams = [t[0] for t in experiments.list_teams(ws)]
+    if user.role != "admin" and user.team:
+        teams = [user.team]
+    catalog = ws.catalog()
+    return _render(
+        request,
+        "new.html.j2",
+        user=user,
+        calc=calc,
+        plan=plan,
+        problem=problem,
+        teams=teams,
+        areas=AREAS,
+        metrics=[m.name for m in catalog],
+        oec=next((m.name for m in catalog if m.role == "oec"), None),
+        alpha=ws.settings.alpha,
+        power=ws.settings.power,
+    )
+
+
+@router.post("/experiments/new")
+async def create_experiment(
+    request: Request,
+    user: User,
+    key: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(max_length=200)],
+    team: Annotated[str, Form(max_length=64)],
+    area: Annotated[str, Form(max_length=32)] = "other",
+    hypothesis: Annotated[str, Form(max_length=10_000)] = "",
+    treatments: Annotated[int, Form(ge=1, le=9)] = 1,
+    layer: Annotated[str, Form(max_length=100)] = "",
+    layer_start: Annotated[str, Form(max_length=20)] = "",
+    layer_end: Annotated[str, Form(max_length=20)] = "",
+    countries: Annotated[str, Form(max_length=1000)] = "",
+    oec: Annotated[str, Form(max_length=100)] = "",
+    planned_units: Annotated[str, Form(max_length=20)] = "",
+    planned_days: Annotated[str, Form(max_length=20)] = "",
+    planned_mde: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(user, csrf)
+    user.require_edit(team)
+    ws = _ws(request)
+    arms = ["control"] + [
+        f"treatment{i}" if treatments > 1 else "treatment" for i in range(1, treatments + 1)
+    ]
+    start, end = _number(layer_start, "layer slice start"), _number(layer_end, "layer slice end")
+    units, days, mde = (
+        _number(planned_units, "planned units"),
+        _number(planned_days, "planned days"),
+        _number(planned_mde, "planned MDE"),
+    )
+    spec: dict[str, Any] = {
+        "key": key.strip(),
+        "name": name.strip(),
+        "hypothesis": hypothesis.strip(),
+        "team": team,
+        "area": area,
+        "owner": user.handle,
+        "variants": [{"key": a, "weight": 1 / len(arms)} for a in arms],
+        "layer": layer.strip() or None,
+        "layer_range": (start, end) if start is not None and end is not None else None,
+        "targeting": {"country": [c.strip() for c in countries.split(",") if c.strip()]}
+        if countries.strip()
+        else {},
+        "oec": oec or None,
+        "planned_units": int(units) if units else None,
+        "planned_days": int(days) if days else None,
+        "planned_mde": mde / 100 if mde else None,
+    }
+    experiments.create_experiment(ws, spec)
+    return RedirectResponse(f"/experiments/{spec['key']}", status_code=303)
+
+
 def _figure_json(card: Any) -> str:
     from tinylift.reports.html import effect_figure
 
