@@ -174,3 +174,18 @@ def test_only_editors_open_the_create_page_and_create_for_their_team(
     assert made.status_code == 303
     got = app_client.get("/api/v1/experiments/pdp-x").json()["experiment"]
     assert (got["team"], got["owner"], got["status"]) == ("product", "pat", "draft")
+
+
+def test_data_health_teams_and_learnings_pages_answer(app_client: TestClient) -> None:
+    sign_in(app_client, "vic")
+    health = app_client.get("/api/v1/data-health").json()
+    assert health["tables"]["exposures"] > 10_000
+    assert health["tables"]["events"] > health["tables"]["exposures"]
+    assert health["set_aside"] == []
+    page = app_client.get("/data").text
+    assert "What the warehouse holds" in page
+    assert "{:,}".format(health["tables"]["events"]) in page
+    teams = app_client.get("/teams").text
+    assert "/experiments?team=sales" in teams
+    assert app_client.get("/learnings", params={"q": "returns"}).status_code == 200
+    assert isinstance(app_client.get("/api/v1/learnings", params={"q": "x"}).json(), list)

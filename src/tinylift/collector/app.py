@@ -391,6 +391,8 @@ def create_collector(
         spool.load()  # rows acknowledged before a crash
         state["spool"] = spool
         state["ws"] = ws.owned_by(warehouse)
+        app.state.held = state["ws"]  # for the web app's pages on the same process
+        app.state.spool = spool
         me = owner.announce(ws, url) if url else None
         state["owner"] = me
 

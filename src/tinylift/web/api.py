@@ -185,3 +185,22 @@ def list_users(request: Request, user: Reader) -> list[dict[str, Any]]:
     """Everyone with their role (admins only)."""
     user.require_admin()
     return users.list_users(_ws(request))
+
+
+@router.get("/data-health")
+def data_health(request: Request, user: Reader) -> dict[str, Any]:
+    """Rows per table, quarantine by reason, the latest loads and analysis, loader failures."""
+    from tinylift.service.data import data_health as health
+
+    held = getattr(request.app.state, "held", None) or _ws(request)
+    spool = getattr(request.app.state, "spool", None)
+    return {
+        **health(held),
+        "set_aside": [{"file": f, "reason": r} for f, r in (spool.failures if spool else [])],
+    }
+
+
+@router.get("/learnings")
+def learnings(request: Request, user: Reader, q: str = "") -> list[dict[str, Any]]:
+    """Learnings holding every word of ``q``."""
+    return records.search_learnings(_ws(request), q.strip())

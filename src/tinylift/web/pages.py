@@ -398,3 +398,42 @@ async def metric_catalog(request: Request, user: User) -> HTMLResponse:
             if m:
                 used.setdefault(m, []).append(row.key)
     return _render(request, "metrics.html.j2", user=user, catalog=catalog, used=used)
+
+
+def _held(request: Request) -> Workspace:
+    """The workspace as the owner of its warehouse (this process) sees it."""
+    held = getattr(request.app.state, "held", None)
+    return held if held is not None else _ws(request)
+
+
+@router.get("/data")
+async def data_health_page(request: Request, user: User) -> HTMLResponse:
+    from tinylift.service.data import data_health
+
+    health = data_health(_held(request))
+    spool = getattr(request.app.state, "spool", None)
+    failures = [] if spool is None else spool.failures
+    return _render(request, "data.html.j2", user=user, health=health, failures=failures)
+
+
+@router.get("/teams")
+async def teams_page(request: Request, user: User) -> HTMLResponse:
+    ws = _ws(request)
+    rows = experiments.overview(ws)
+    teams = [
+        {
+            "key": key,
+            "name": name,
+            "description": description,
+            "experiments": sum(r["team"] == key for r in rows),
+            "running": sum(r["team"] == key and r["status"] == "running" for r in rows),
+        }
+        for key, name, description in experiments.list_teams(ws)
+    ]
+    return _render(request, "teams.html.j2", user=user, teams=teams)
+
+
+@router.get("/learnings")
+async def learnings_page(request: Request, user: User, q: str = "") -> HTMLResponse:
+    found = records.search_learnings(_ws(request), q.strip())
+    return _render(request, "learnings.html.j2", user=user, q=q, learnings=found)
