@@ -88,6 +88,23 @@ class Settings(BaseSettings):
         description="Seconds the server waits for a request's headers and body before closing "
         "the connection (slow or stalled clients).",
     )
+    refresh_every_minutes: float = Field(
+        default=60,
+        ge=0,
+        description="How often `tinylift serve` analyses the running experiments (0: only "
+        "on demand).",
+    )
+    alert_webhook: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="URL that alerts (SRM, a failed guardrail, ready to decide) are posted to "
+        "as JSON; unset: alerts are only shown on the experiment's page.",
+    )
+    alert_min_units: int = Field(
+        default=1000,
+        ge=0,
+        description="No alert for an experiment before it has this many units.",
+    )
     host: str = Field(
         default="127.0.0.1", description="Address the server (collect, serve) listens on."
     )

@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -361,6 +361,7 @@ def create_collector(
     url: str | None = None,
     key_scope: Callable[[str], str | None] | None = None,
     title: str = "tinylift collector",
+    background: Callable[[FastAPI], Coroutine[Any, Any, None]] | None = None,
 ) -> FastAPI:
     """The collector app for a workspace; this process owns its warehouse.
 
@@ -369,6 +370,7 @@ def create_collector(
     ``server.json`` while it runs). ``key_scope`` looks up other keys (the web
     app's, kept in the registry): a key of scope ``collector`` may send rows, one
     of scope ``sdk`` may read the SDK payload, neither the other's routes.
+    ``background`` runs beside the server (the web app's scheduled analyses).
     """
     keys = set(ws.collector_keys(list(api_keys)))
     if not keys and key_scope is None:
@@ -401,15 +403,18 @@ def create_collector(
                 await asyncio.sleep(load_every)
                 await asyncio.to_thread(spool.load)
 
-        task = asyncio.create_task(loader())
+        tasks = [asyncio.create_task(loader())]
+        if background is not None:
+            tasks.append(asyncio.create_task(background(app)))
         try:
             yield
         finally:
             if me is not None:
                 owner.withdraw(ws, me)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             spool.load()
             warehouse.close()
 

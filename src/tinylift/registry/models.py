@@ -37,6 +37,7 @@ __all__ = [
     "SENTIMENTS",
     "STATUSES",
     "USER_ROLES",
+    "Alert",
     "Anecdote",
     "ApiKey",
     "Area",
@@ -355,3 +356,21 @@ class Learning(Base):
     tags: Mapped[list[Any]] = mapped_column(default=list)
     recorded_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """A cause to look at an experiment (SRM, a failed guardrail, ready to decide),
+    raised at most once per experiment and cause, and whether the webhook took it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("experiment_id", "cause", name="uq_alerts_cause"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    cause: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the webhook answered 2xx; None when there is none or it failed (see error).
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)

@@ -204,3 +204,29 @@ def data_health(request: Request, user: Reader) -> dict[str, Any]:
 def learnings(request: Request, user: Reader, q: str = "") -> list[dict[str, Any]]:
     """Learnings holding every word of ``q``."""
     return records.search_learnings(_ws(request), q.strip())
+
+
+@router.get("/refresh")
+def refresh_status(request: Request, user: Reader) -> dict[str, Any]:
+    """The analysis job: idle or running (with its stage), and what the last run did."""
+    return dict(request.app.state.refresher.status)
+
+
+@router.post("/refresh", status_code=202)
+async def refresh_now(request: Request, user: Writer) -> dict[str, Any]:
+    """Analyse every running experiment now (editors and admins); 409 while one runs."""
+    from tinylift.errors import Conflict, Forbidden
+
+    if user.role not in ("editor", "admin"):
+        raise Forbidden(f"a {user.role} cannot start an analysis")
+    if not request.app.state.refresher.start():
+        raise Conflict("an analysis is already running")
+    return dict(request.app.state.refresher.status)
+
+
+@router.get("/experiments/{key}/alerts")
+def experiment_alerts(request: Request, key: str, user: Reader) -> list[dict[str, Any]]:
+    """The experiment's alerts (SRM, failed guardrail, ready to decide)."""
+    from tinylift.service.alerts import alerts_of
+
+    return alerts_of(_ws(request), key)

@@ -51,6 +51,12 @@ def create_app(
     ``secure_cookies`` marks the session cookie Secure (set it behind TLS).
     """
     from tinylift.web import api, pages
+    from tinylift.web.jobs import Refresher
+
+    async def scheduled(app: FastAPI) -> None:
+        minutes = ws.settings.refresh_every_minutes
+        if minutes > 0:
+            await app.state.refresher.every(minutes)
 
     app = create_collector(
         ws,
@@ -59,7 +65,9 @@ def create_app(
         url=url,
         key_scope=lambda key: check_key(ws, key),
         title="tinylift",
+        background=scheduled,
     )
+    app.state.refresher = Refresher(app)
     app.state.workspace = ws
     app.state.secure_cookies = secure_cookies
     app.state.throttle = Throttle()

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from tinylift.errors import NotFound, TinyliftError, Unauthorized
 from tinylift.service import analysis, experiments, records, users
+from tinylift.service.alerts import alerts_of
 from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
 from tinylift.service.workspace import Workspace
@@ -144,8 +145,25 @@ async def experiment_list(
         "layer": sorted({r["layer"] for r in everything if r["layer"]}),
     }
     return _render(
-        request, "experiments.html.j2", user=user, rows=rows, filters=filters, choices=choices
+        request,
+        "experiments.html.j2",
+        user=user,
+        rows=rows,
+        filters=filters,
+        choices=choices,
+        job=request.app.state.refresher.status,
     )
+
+
+@router.post("/refresh")
+async def refresh_now(request: Request, user: User, csrf: Annotated[str, Form()] = "") -> Response:
+    from tinylift.errors import Forbidden
+
+    check_csrf(user, csrf)
+    if user.role not in ("editor", "admin"):
+        raise Forbidden(f"a {user.role} cannot start an analysis")
+    request.app.state.refresher.start()
+    return RedirectResponse("/experiments#job", status_code=303)
 
 
 AREAS = (
@@ -325,6 +343,7 @@ async def experiment_page(request: Request, key: str, user: User) -> HTMLRespons
         figure=_figure_json(card) if card and card.rows else None,
         over_time=_over_time_json(card) if card else [],
         anecdotes=records.anecdotes(ws, key),
+        alerts=alerts_of(ws, key),
         history=history,
         may_edit=user.may_edit(exp.team),
         pct=_pct,

@@ -13,3 +13,22 @@
     draw(el.id, el.getAttribute("data-plot"));
   });
 })();
+
+// While an analysis runs, keep its stage on the page.
+(function () {
+  var status = document.getElementById("job-status");
+  if (!status || status.textContent.indexOf("running") < 0) return;
+  var timer = setInterval(function () {
+    fetch("/api/v1/refresh", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (job) {
+        if (job.state === "running") {
+          status.textContent = "Analysis running: " + (job.stage || "starting") + " …";
+        } else {
+          clearInterval(timer);
+          status.textContent = "Analysis done: " + (job.analysed || 0) + " experiments" +
+            (job.error ? " — failed: " + job.error : "") + ".";
+        }
+      });
+  }, 2000);
+})();

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column(
             "user_id",
             sa.Integer(),
-            sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_web_sessions_user_id_users"),
+            sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_web_sessions_user_id"),
             nullable=False,
         ),
         sa.Column("csrf", sa.String(64), nullable=False),
