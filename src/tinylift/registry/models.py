@@ -311,6 +311,8 @@ class Snapshot(Base):
     results: Mapped[dict[str, Any]] = mapped_column()
     recommendation: Mapped[str] = mapped_column(String(32))
     digest: Mapped[str] = mapped_column(String(64))
+    #: What lists show without reading ``results``: units and the OEC's verdict.
+    summary: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class Decision(Base):

@@ -48,6 +48,16 @@ def digest(results: dict[str, Any]) -> str:
 # -- snapshots --------------------------------------------------------------------------
 
 
+def summary_of(results: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers a list shows of an analysis: units in all, the OEC's verdict."""
+    units = results.get("units") or {}
+    oec = next((r for r in results.get("rows", []) if r.get("role") == "oec"), None)
+    return {
+        "units": int(sum(units.values())) if units else None,
+        "oec_verdict": None if oec is None else oec.get("verdict"),
+    }
+
+
 def add_snapshot(
     session: Session,
     *,
@@ -70,6 +80,7 @@ def add_snapshot(
         results=results,
         recommendation=recommendation,
         digest=digest(results),
+        summary=summary_of(results),
     )
     session.add(snap)
     session.flush()

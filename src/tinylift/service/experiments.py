@@ -351,11 +351,32 @@ def overview(
     """
     from sqlalchemy import func, select
 
-    from tinylift.registry.models import Experiment, Learning, Snapshot, Team
+    from tinylift.registry.models import Experiment, ExperimentMetric, Learning, Snapshot, Team
+    from tinylift.registry.records import summary_of
 
     now = datetime.now(UTC)
     with ws.registry() as reg, reg.session() as s:
-        query = select(Experiment).join(Team).order_by(Experiment.created_at.desc())
+        # plain columns, not ORM objects: no variants, targeting, metrics or phases loaded
+        E = Experiment
+        query = (
+            select(
+                E.id,
+                E.key,
+                E.name,
+                E.kind,
+                Team.key,
+                E.area,
+                E.status,
+                E.layer,
+                E.hypothesis,
+                E.started_at,
+                E.stopped_at,
+                E.planned_units,
+                E.planned_days,
+            )
+            .join(Team, E.team_id == Team.id)
+            .order_by(E.created_at.desc(), E.id.desc())
+        )
         if team:
             query = query.where(Team.key == team)
         if area:
@@ -373,22 +394,34 @@ def overview(
                 | func.lower(Experiment.hypothesis).like(like)
                 | Experiment.id.in_(learned)
             )
-        exps = list(s.scalars(query))
+        found = list(s.execute(query))
         latest_ids = select(func.max(Snapshot.id)).group_by(Snapshot.experiment_id)
+        # the summary column only: a list never reads the (large) results
         snaps = {
-            sn.experiment_id: sn
-            for sn in s.scalars(select(Snapshot).where(Snapshot.id.in_(latest_ids)))
-        }
-        rows = []
-        for e in exps:
-            snap = snaps.get(e.id)
-            results = snap.results if snap is not None else {}
-            units = sum((results.get("units") or {}).values()) if results else None
-            oec = (
-                next((r for r in results.get("rows", []) if r.get("role") == "oec"), None)
-                if results
-                else None
+            exp_id: (rec, summary, snap_id)
+            for exp_id, rec, summary, snap_id in s.execute(
+                select(
+                    Snapshot.experiment_id,
+                    Snapshot.recommendation,
+                    Snapshot.summary,
+                    Snapshot.id,
+                ).where(Snapshot.id.in_(latest_ids))
             )
+        }
+        oecs = dict(
+            s.execute(
+                select(ExperimentMetric.experiment_id, ExperimentMetric.metric).where(
+                    ExperimentMetric.role == "oec"
+                )
+            ).all()
+        )
+        rows = []
+        for e in found:
+            snap = snaps.get(e.id)
+            summary = snap[1] if snap else None
+            if snap is not None and summary is None:  # stored before summaries existed
+                summary = summary_of(s.get(Snapshot, snap[2]).results)  # type: ignore[union-attr]
+            units = summary.get("units") if summary else None
             start = e.started_at
             if start is not None and start.tzinfo is None:
                 start = start.replace(tzinfo=UTC)
@@ -407,7 +440,7 @@ def overview(
                     "key": e.key,
                     "name": e.name,
                     "kind": e.kind,
-                    "team": e.team.key,
+                    "team": e[4],
                     "area": e.area,
                     "status": e.status,
                     "layer": e.layer,
@@ -419,9 +452,31 @@ def overview(
                     #: share of the planned sample (or, without one, of the planned days)
                     "progress": progress,
                     "progress_basis": basis,
-                    "oec": e.oec,
-                    "oec_verdict": None if oec is None else oec.get("verdict"),
-                    "recommendation": None if snap is None else snap.recommendation,
+                    "oec": oecs.get(e.id),
+                    "oec_verdict": summary.get("oec_verdict") if summary else None,
+                    "recommendation": None if snap is None else snap[0],
                 }
             )
         return rows
+
+
+def facets(ws: Workspace) -> dict[str, list[str]]:
+    """The values the experiment list can be filtered by: teams, areas, statuses, layers."""
+    from sqlalchemy import select
+
+    from tinylift.registry.models import Experiment, Team
+
+    with ws.registry() as reg, reg.session() as s:
+        rows = list(
+            s.execute(
+                select(Team.key, Experiment.area, Experiment.status, Experiment.layer)
+                .join(Team, Experiment.team_id == Team.id)
+                .distinct()
+            )
+        )
+    return {
+        "team": sorted({r[0] for r in rows}),
+        "area": sorted({r[1] for r in rows}),
+        "status": sorted({r[2] for r in rows}),
+        "layer": sorted({r[3] for r in rows if r[3]}),
+    }

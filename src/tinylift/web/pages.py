@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -137,13 +138,7 @@ async def experiment_list(
     filters = {"team": team, "area": area, "status": status, "layer": layer, "q": q}
     filters = {k: (v or None) for k, v in filters.items()}
     rows = experiments.overview(ws, **filters)
-    everything = experiments.overview(ws) if any(filters.values()) else rows
-    choices = {
-        "team": sorted({r["team"] for r in everything}),
-        "area": sorted({r["area"] for r in everything}),
-        "status": sorted({r["status"] for r in everything}),
-        "layer": sorted({r["layer"] for r in everything if r["layer"]}),
-    }
+    choices = experiments.facets(ws)
     return _render(
         request,
         "experiments.html.j2",
@@ -297,6 +292,19 @@ async def create_experiment(
     return RedirectResponse(f"/experiments/{spec['key']}", status_code=303)
 
 
+#: Figures by snapshot digest: snapshots never change, so neither do their figures.
+_FIGURES: OrderedDict[str, tuple[str | None, list[tuple[str, str]]]] = OrderedDict()
+
+
+def _figures(digest: str, card: Any) -> tuple[str | None, list[tuple[str, str]]]:
+    """The forest plot and the over-time figures of a snapshot, as Plotly JSON (cached)."""
+    if digest not in _FIGURES:
+        _FIGURES[digest] = (_figure_json(card) if card.rows else None, _over_time_json(card))
+        while len(_FIGURES) > 256:
+            _FIGURES.popitem(last=False)
+    return _FIGURES[digest]
+
+
 def _figure_json(card: Any) -> str:
     from tinylift.reports.html import effect_figure
 
@@ -326,6 +334,7 @@ async def experiment_page(request: Request, key: str, user: User) -> HTMLRespons
         [(ROLE_LABEL[r], card.rows_of(r)) for r in ROLE_ORDER if card.rows_of(r)] if card else []
     )
     problems = [c for c in card.checks if c.status in ("fail", "warn")] if card else []
+    figures = _figures(ctx.snapshot["digest"], card) if ctx and card else (None, [])
     history = [
         {"when": when, "what": f"{field}: {old or '–'} → {new or '–'}", "who": who, "why": why}
         for when, who, field, old, new, why in detail.changes
@@ -340,8 +349,8 @@ async def experiment_page(request: Request, key: str, user: User) -> HTMLRespons
         ctx=ctx,
         groups=groups,
         problems=problems,
-        figure=_figure_json(card) if card and card.rows else None,
-        over_time=_over_time_json(card) if card else [],
+        figure=figures[0],
+        over_time=figures[1],
         anecdotes=records.anecdotes(ws, key),
         alerts=alerts_of(ws, key),
         history=history,

@@ -1,0 +1,25 @@
+"""Snapshots carry a summary (units, the OEC's verdict), so lists need not read results.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("snapshots", sa.Column("summary", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("snapshots") as batch:
+        batch.drop_column("summary")
