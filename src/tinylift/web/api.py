@@ -16,13 +16,14 @@ from tinylift.service import analysis, experiments, records, users
 from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
 from tinylift.service.workspace import Workspace
-from tinylift.web.auth import COOKIE, api_user, api_writer
+from tinylift.web.auth import COOKIE, api_team_writer, api_user, api_writer
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["web"])
 Reader = Annotated[SignedIn, Depends(api_user)]
 Writer = Annotated[SignedIn, Depends(api_writer)]
+TeamWriter = Annotated[SignedIn, Depends(api_team_writer)]
 
 
 def _ws(request: Request) -> Workspace:
@@ -138,19 +139,17 @@ def get_experiment(request: Request, key: str, user: Reader) -> dict[str, Any]:
 
 
 @router.post("/experiments/{key}/anecdotes", status_code=201)
-def add_anecdote(request: Request, key: str, body: AnecdoteIn, user: Writer) -> dict[str, str]:
+def add_anecdote(request: Request, key: str, body: AnecdoteIn, user: TeamWriter) -> dict[str, str]:
     """Record an anecdote (editors of the experiment's team, admins)."""
     ws = _ws(request)
-    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
     records.add_anecdote(ws, key, {**body.model_dump(), "recorded_by": user.handle})
     return {"status": "recorded"}
 
 
 @router.post("/experiments/{key}/decision", status_code=201)
-def decide(request: Request, key: str, body: DecisionIn, user: Writer) -> dict[str, Any]:
+def decide(request: Request, key: str, body: DecisionIn, user: TeamWriter) -> dict[str, Any]:
     """Record the decision (editors of the experiment's team, admins)."""
     ws = _ws(request)
-    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
     d = analysis.decide(
         ws, key, body.outcome, rationale=body.rationale, variant=body.variant, by=user.handle
     )

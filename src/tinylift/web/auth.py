@@ -19,9 +19,12 @@ __all__ = [
     "LoginRequired",
     "Throttle",
     "TooManyAttempts",
+    "api_team_writer",
     "api_user",
     "api_writer",
     "check_csrf",
+    "page_editor",
+    "page_team_editor",
     "page_user",
 ]
 
@@ -111,4 +114,34 @@ def api_writer(
 ) -> SignedIn:
     """A signed-in person writing through the API: the X-CSRF-Token header must match."""
     check_csrf(user, x_csrf_token)
+    return user
+
+
+def _team_of(request: Request, key: str) -> str:
+    from tinylift.service.experiments import show_experiment
+
+    return show_experiment(_workspace(request), key).experiment.team
+
+
+def api_team_writer(
+    request: Request, key: str, user: Annotated[SignedIn, Depends(api_writer)]
+) -> SignedIn:
+    """An API write on experiment ``key``: the person may change that team's work
+    (checked before the body is read, so a guess at another team's id learns nothing)."""
+    user.require_edit(_team_of(request, key))
+    return user
+
+
+def page_team_editor(
+    request: Request, key: str, user: Annotated[SignedIn, Depends(page_user)]
+) -> SignedIn:
+    """A form posted on experiment ``key``'s page by someone who may change it."""
+    user.require_edit(_team_of(request, key))
+    return user
+
+
+def page_editor(user: Annotated[SignedIn, Depends(page_user)]) -> SignedIn:
+    """A form only editors and admins may post (before the form is read)."""
+    if user.role not in ("editor", "admin"):
+        raise Forbidden(f"a {user.role} cannot change experiments")
     return user

@@ -18,7 +18,7 @@ from tinylift.service.alerts import alerts_of
 from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
 from tinylift.service.workspace import Workspace
-from tinylift.web.auth import COOKIE, check_csrf, page_user
+from tinylift.web.auth import COOKIE, check_csrf, page_editor, page_team_editor, page_user
 
 __all__ = ["error_page", "router"]
 
@@ -29,6 +29,8 @@ ROLE_ORDER = ("oec", "guardrail", "secondary")
 ROLE_LABEL = {"oec": "OEC", "guardrail": "Guardrails", "secondary": "Secondary metrics"}
 
 User = Annotated[SignedIn, Depends(page_user)]
+TeamEditor = Annotated[SignedIn, Depends(page_team_editor)]
+Editor = Annotated[SignedIn, Depends(page_editor)]
 
 
 def _ws(request: Request) -> Workspace:
@@ -151,12 +153,10 @@ async def experiment_list(
 
 
 @router.post("/refresh")
-async def refresh_now(request: Request, user: User, csrf: Annotated[str, Form()] = "") -> Response:
-    from tinylift.errors import Forbidden
-
+async def refresh_now(
+    request: Request, user: Editor, csrf: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(user, csrf)
-    if user.role not in ("editor", "admin"):
-        raise Forbidden(f"a {user.role} cannot start an analysis")
     request.app.state.refresher.start()
     return RedirectResponse("/experiments#job", status_code=303)
 
@@ -241,7 +241,7 @@ async def new_experiment(
 @router.post("/experiments/new")
 async def create_experiment(
     request: Request,
-    user: User,
+    user: Editor,
     key: Annotated[str, Form(max_length=100)],
     name: Annotated[str, Form(max_length=200)],
     team: Annotated[str, Form(max_length=64)],
@@ -372,7 +372,7 @@ def _num(x: float | None) -> str:
 async def add_anecdote(
     request: Request,
     key: str,
-    user: User,
+    user: TeamEditor,
     text: Annotated[str, Form(max_length=10_000)],
     source: Annotated[str, Form(max_length=100)],
     sentiment: Annotated[str, Form(max_length=16)],
@@ -381,7 +381,6 @@ async def add_anecdote(
 ) -> Response:
     check_csrf(user, csrf)
     ws = _ws(request)
-    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
     records.add_anecdote(
         ws,
         key,
@@ -400,7 +399,7 @@ async def add_anecdote(
 async def record_decision(
     request: Request,
     key: str,
-    user: User,
+    user: TeamEditor,
     outcome: Annotated[str, Form(max_length=16)],
     rationale: Annotated[str, Form(min_length=1, max_length=10_000)],
     variant: Annotated[str, Form(max_length=100)] = "",
@@ -408,7 +407,6 @@ async def record_decision(
 ) -> Response:
     check_csrf(user, csrf)
     ws = _ws(request)
-    user.require_edit(experiments.show_experiment(ws, key).experiment.team)
     analysis.decide(ws, key, outcome, rationale=rationale, variant=variant or None, by=user.handle)
     return RedirectResponse(f"/experiments/{key}#history", status_code=303)
 
