@@ -189,3 +189,26 @@ def test_data_health_teams_and_learnings_pages_answer(app_client: TestClient) ->
     assert "/experiments?team=sales" in teams
     assert app_client.get("/learnings", params={"q": "returns"}).status_code == 200
     assert isinstance(app_client.get("/api/v1/learnings", params={"q": "x"}).json(), list)
+
+
+def test_an_edit_from_the_page_is_kept_with_who_and_why(app_client: TestClient) -> None:
+    csrf = sign_in(app_client, "sam")
+    form = app_client.get(f"/experiments/{DISCOUNT}/edit")
+    assert form.status_code == 200
+    r = app_client.post(
+        f"/experiments/{DISCOUNT}/edit",
+        data={
+            "name": "10 % discount on hubs",
+            "planned_days": "35",
+            "reason": "ran a week longer",
+            "csrf": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    got = app_client.get(f"/api/v1/experiments/{DISCOUNT}").json()["experiment"]
+    assert got["planned_days"] == 35
+    page = app_client.get(f"/experiments/{DISCOUNT}").text
+    assert "ran a week longer" in page
+    sign_in(app_client, "pat")
+    assert app_client.get(f"/experiments/{DISCOUNT}/edit").status_code == 403

@@ -368,6 +368,47 @@ def _num(x: float | None) -> str:
     return f"{x:+.4g}" if isinstance(x, (int, float)) else "–"
 
 
+@router.get("/experiments/{key}/edit")
+async def edit_form(request: Request, key: str, user: TeamEditor) -> HTMLResponse:
+    exp = experiments.show_experiment(_ws(request), key).experiment
+    return _render(request, "edit.html.j2", user=user, exp=exp, error=None)
+
+
+@router.post("/experiments/{key}/edit")
+async def edit_experiment(
+    request: Request,
+    key: str,
+    user: TeamEditor,
+    reason: Annotated[str, Form(max_length=2000)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    hypothesis: Annotated[str, Form(max_length=10_000)] = "",
+    planned_units: Annotated[str, Form(max_length=20)] = "",
+    planned_days: Annotated[str, Form(max_length=20)] = "",
+    planned_mde: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(user, csrf)
+    ws = _ws(request)
+    exp = experiments.show_experiment(ws, key).experiment
+    units = _number(planned_units, "planned units")
+    days = _number(planned_days, "planned days")
+    mde = _number(planned_mde, "planned MDE")
+    wanted: dict[str, Any] = {
+        "name": name.strip() or exp.name,
+        "hypothesis": hypothesis.strip(),
+        "planned_units": int(units) if units else None,
+        "planned_days": int(days) if days else None,
+        "planned_mde": mde / 100 if mde else None,
+    }
+    changes = {k: v for k, v in wanted.items() if v != getattr(exp, k)}
+    if changes:
+        try:
+            experiments.edit_experiment(ws, key, changes, by=user.handle, reason=reason)
+        except TinyliftError as exc:
+            return _render(request, "edit.html.j2", 422, user=user, exp=exp, error=str(exc))
+    return RedirectResponse(f"/experiments/{key}#history", status_code=303)
+
+
 @router.post("/experiments/{key}/anecdotes")
 async def add_anecdote(
     request: Request,
