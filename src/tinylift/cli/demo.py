@@ -110,10 +110,9 @@ def demo(
 
         handle, password = demo_login(ws)
         host = ws.settings.host
-        out.print(
-            f"The web app: [bold]http://{host}:{port}[/] — sign in as [bold]{handle}[/] with "
-            f"password [bold]{password}[/] (an admin; Ctrl-C stops the server)"
-        )
+        out.print(f"The web app: [bold]http://{host}:{port}[/]  (Ctrl-C stops it)")
+        out.print(f"  demo login   user: [bold]{handle}[/]", soft_wrap=True)
+        out.print(f"               password: [bold]{password}[/]  (an admin)", soft_wrap=True)
         app_ = create_app(ws, url=f"http://{host}:{port}")
         run(app_, host=host, port=port, read_timeout=ws.settings.read_timeout)
 
