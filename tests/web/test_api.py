@@ -212,3 +212,14 @@ def test_an_edit_from_the_page_is_kept_with_who_and_why(app_client: TestClient) 
     assert "ran a week longer" in page
     sign_in(app_client, "pat")
     assert app_client.get(f"/experiments/{DISCOUNT}/edit").status_code == 403
+
+
+def test_the_catalog_page_and_api_show_each_definition(app_client: TestClient) -> None:
+    sign_in(app_client, "vic")
+    metrics = {m["name"]: m for m in app_client.get("/api/v1/metrics").json()}
+    assert metrics["return_rate"]["role"] == "guardrail"
+    assert sum(m["role"] == "oec" for m in metrics.values()) == 1
+    page = app_client.get("/metrics").text
+    assert 'id="metric-return_rate"' in page
+    assert "after entry" in page
+    assert f"/experiments/{DISCOUNT}" in page  # the experiments that use it

@@ -121,6 +121,8 @@ class ExperimentDetail:
     changes: list[tuple[datetime, str, str, str | None, str | None, str]] = field(
         default_factory=list
     )
+    #: every analysis stored: (snapshot id, stored at, data cutoff, recommendation)
+    snapshots: list[tuple[int, datetime, datetime, str]] = field(default_factory=list)
 
 
 def show_experiment(ws: Workspace, key: str) -> ExperimentDetail:
@@ -146,6 +148,7 @@ def show_experiment(ws: Workspace, key: str) -> ExperimentDetail:
                 (c.changed_at, c.changed_by, c.field, c.old, c.new, c.reason)
                 for c in changes_of(s, key=key)
             ],
+            snapshots=[(sn.id, sn.created_at, sn.data_cutoff, sn.recommendation) for sn in snaps],
         )
 
 

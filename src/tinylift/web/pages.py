@@ -464,7 +464,42 @@ async def metric_catalog(request: Request, user: User) -> HTMLResponse:
         for m in [row.oec, *row.secondary, *row.guardrails]:
             if m:
                 used.setdefault(m, []).append(row.key)
-    return _render(request, "metrics.html.j2", user=user, catalog=catalog, used=used)
+    return _render(
+        request, "metrics.html.j2", user=user, catalog=catalog, used=used, define=_definition
+    )
+
+
+def _definition(m: Any) -> str:
+    """A metric's definition in one line, as metrics.yml says it."""
+
+    def source(x: Any) -> str:
+        if isinstance(x, str):
+            return x
+        flt = f" where {x.filter}" if getattr(x, "filter", None) else ""
+        return f"{getattr(x, 'value', 'count')} of {x.event}{flt}"
+
+    if m.type == "ratio":
+        text = f"sum({source(m.numerator)}) / sum({source(m.denominator)})"
+    elif m.type == "proportion":
+        flt = f" where {m.filter}" if m.filter else ""
+        text = f"share of units with {m.event}{flt}"
+    elif m.type == "quantile":
+        text = f"q{m.quantile:g} of per-unit {m.value} of {m.event}"
+    else:
+        flt = f" where {m.filter}" if m.filter else ""
+        text = f"per-unit {m.value} of {m.event}{flt}"
+    window = f"days {m.window.start_days}-{m.window.end_days} after entry"
+    extras = [window]
+    if getattr(m, "cuped", None):
+        extras.append(f"CUPED {m.cuped.pre_days} days")
+    if getattr(m, "cap", None):
+        cap = m.cap
+        extras.append(
+            f"capped at {cap.absolute:g}" if cap.absolute else f"capped at p{cap.percentile:g}"
+        )
+    if m.margin:
+        extras.append(f"margin {100 * m.margin:g} %")
+    return f"{text}; " + ", ".join(extras)
 
 
 def _held(request: Request) -> Workspace:
