@@ -187,12 +187,18 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
     assert "Not analysed yet" in page.locator("#no-analysis").inner_text()
     assert "sales" in page.locator("p.sub").first.inner_text()
 
-    # the metric catalog, then sign out
+    # the other pages: catalog, teams, learnings, data health
     page.click("nav >> text=Metrics")
     page.wait_for_selector("#metric-return_rate")
+    _axe(page, "metric catalog")
+    for name, selector in (("Teams", "table"), ("Learnings", "#lq"), ("Data health", "#tables")):
+        page.click(f"nav >> text={name}")
+        page.wait_for_selector(selector)
+        _axe(page, name)
+    _shot(page, "6-data-health")
     page.click("button:has-text('Sign out')")
     page.wait_for_url("**/login")
     page.goto(f"{server}/experiments")
     assert "/login" in page.url  # the session is gone
-    _shot(page, "6-signed-out")
+    _shot(page, "7-signed-out")
     assert not page.errors, page.errors  # type: ignore[attr-defined]
