@@ -223,3 +223,34 @@ def test_the_catalog_page_and_api_show_each_definition(app_client: TestClient) -
     assert 'id="metric-return_rate"' in page
     assert "after entry" in page
     assert f"/experiments/{DISCOUNT}" in page  # the experiments that use it
+
+
+def test_experiments_are_created_and_corrected_through_the_api(app_client: TestClient) -> None:
+    csrf = sign_in(app_client, "sam")
+    headers = {"X-CSRF-Token": csrf}
+    body = {
+        "key": "sales-api-made",
+        "name": "Made by the API",
+        "team": "sales",
+        "area": "pricing",
+        "planned_units": 20_000,
+    }
+    r = app_client.post("/api/v1/experiments", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert (made["owner"], made["status"], made["oec"]) == ("sam", "draft", "conversion")
+    other = app_client.post(
+        "/api/v1/experiments", json={**body, "key": "x2", "team": "product"}, headers=headers
+    )
+    assert other.status_code == 403
+    again = app_client.post("/api/v1/experiments", json=body, headers=headers)
+    assert again.status_code == 409
+    fixed = app_client.patch(
+        "/api/v1/experiments/sales-api-made",
+        json={"planned_days": 21, "reason": "two full weeks and a bit"},
+        headers=headers,
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["planned_days"] == 21
+    listed = app_client.get("/api/v1/experiments", params={"q": "made by the api"}).json()
+    assert [r["key"] for r in listed] == ["sales-api-made"]

@@ -229,3 +229,59 @@ def experiment_alerts(request: Request, key: str, user: Reader) -> list[dict[str
     from tinylift.service.alerts import alerts_of
 
     return alerts_of(_ws(request), key)
+
+
+class ExperimentIn(BaseModel):
+    """A new experiment's design (the fields of ``tinylift experiments create --file``)."""
+
+    key: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    team: str = Field(min_length=1, max_length=64)
+    hypothesis: str = Field(default="", max_length=10_000)
+    area: str = "other"
+    variants: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"key": "control", "weight": 0.5},
+            {"key": "treatment", "weight": 0.5},
+        ],
+        min_length=2,
+        max_length=10,
+    )
+    layer: str | None = Field(default=None, max_length=100)
+    layer_range: tuple[float, float] | None = None
+    targeting: dict[str, list[str]] = Field(default_factory=dict)
+    oec: str | None = None
+    secondary: list[str] = Field(default_factory=list)
+    guardrails: list[str] = Field(default_factory=list)
+    planned_units: int | None = Field(default=None, gt=0)
+    planned_days: int | None = Field(default=None, gt=0, le=3650)
+    planned_mde: float | None = Field(default=None, gt=0, lt=1)
+
+
+class EditIn(BaseModel):
+    """Corrections to an experiment, and why (kept in its history)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    hypothesis: str | None = Field(default=None, max_length=10_000)
+    planned_units: int | None = Field(default=None, gt=0)
+    planned_days: int | None = Field(default=None, gt=0, le=3650)
+    planned_mde: float | None = Field(default=None, gt=0, lt=1)
+
+
+@router.post("/experiments", status_code=201)
+def create_experiment(request: Request, body: ExperimentIn, user: Writer) -> dict[str, Any]:
+    """Register a draft (editors for their team, admins); defaults as on the page."""
+    user.require_edit(body.team)
+    spec = {**body.model_dump(exclude_none=True), "owner": user.handle}
+    return experiments.create_experiment(_ws(request), spec).model_dump(mode="json")
+
+
+@router.patch("/experiments/{key}")
+def edit_experiment(request: Request, key: str, body: EditIn, user: TeamWriter) -> dict[str, Any]:
+    """Correct name, hypothesis or plan; each change is kept with who and why."""
+    changes = body.model_dump(exclude_none=True, exclude={"reason"})
+    edited = experiments.edit_experiment(
+        _ws(request), key, changes, by=user.handle, reason=body.reason
+    )
+    return edited.model_dump(mode="json")
