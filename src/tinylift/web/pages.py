@@ -515,7 +515,14 @@ async def data_health_page(request: Request, user: User) -> HTMLResponse:
     health = data_health(_held(request))
     spool = getattr(request.app.state, "spool", None)
     failures = [] if spool is None else spool.failures
-    return _render(request, "data.html.j2", user=user, health=health, failures=failures)
+    return _render(
+        request,
+        "data.html.j2",
+        user=user,
+        health=health,
+        failures=failures,
+        job=request.app.state.refresher.status,
+    )
 
 
 @router.get("/teams")
