@@ -2,8 +2,8 @@
 
 Used to check that a change which should not change results did not:
 
-    tinylift demo --dir /tmp/before --users 100000 --seed 7   # on the old commit
-    tinylift demo --dir /tmp/after --users 100000 --seed 7    # on the new one
+    tinylift demo --dir /tmp/before --users 100000 --seed 7 --no-serve   # on the old commit
+    tinylift demo --dir /tmp/after --users 100000 --seed 7 --no-serve    # on the new one
     python scripts/demo_digest.py /tmp/before /tmp/after
 """
 

@@ -15,7 +15,7 @@ from tinylift.demo.dataset import Company
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("ws")
-    assert main(["demo", "--dir", str(ws), "--users", "8000", "--seed", "3"]) == 0
+    assert main(["demo", "--dir", str(ws), "--users", "8000", "--seed", "3", "--no-serve"]) == 0
     return ws
 
 
@@ -69,7 +69,7 @@ def test_ingest_prints_reconciled_counts(
     tmp_path: Path, small_company: Company, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ws = tmp_path / "ws"
-    assert main(["demo", "--dir", str(ws), "--users", "500"]) == 0
+    assert main(["demo", "--dir", str(ws), "--users", "500", "--no-serve"]) == 0
     capsys.readouterr()
     path = tmp_path / "more.csv"
     path.write_text(
