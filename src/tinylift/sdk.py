@@ -6,19 +6,28 @@ Usage::
     client.variant("pricing-test", "user-1")  # no network call per assignment
 
 Exposures go to a bounded in-memory buffer and a background thread sends them
-in batches, retrying with exponential back-off; logging never blocks the
-caller (when the buffer is full the oldest-waiting are kept and new ones are
-counted as dropped). ``close()`` (also run at interpreter exit) flushes.
+in batches. A batch the collector does not answer (it restarts, the network
+drops) is retried with exponential back-off for ``retry_for`` seconds (five
+minutes by default: longer than a restart); with ``queue_dir`` set, what is
+still unsent after that, or at ``close()``, is written to disk and sent when
+a client next starts there. Rows the collector refuses are counted and logged
+with their reasons. Logging never blocks the caller (when the buffer is full
+new exposures are counted as dropped). ``stats()`` says where every exposure
+went; ``close()`` (also run at interpreter exit) flushes.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
+import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +38,12 @@ from tinylift.assignment.layers import Assigner
 from tinylift.errors import ConfigError
 
 __all__ = ["Client"]
+
+log = logging.getLogger("tinylift.client")
+
+#: Answers after which the same batch is sent again (the collector is busy,
+#: restarting or slow), beside no answer at all.
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class Client:
@@ -42,10 +57,14 @@ class Client:
         batch_size: int = 500,
         max_buffer: int = 100_000,
         flush_every: float = 1.0,
-        retries: int = 5,
+        retry_for: float = 300.0,
+        retries: int | None = None,
         timeout: float = 5.0,
+        queue_dir: Path | str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``retry_for``: seconds a batch is retried before it is given up (or saved to
+        ``queue_dir``); ``retries`` caps the attempts as well (None: no cap)."""
         self._http = httpx.Client(
             base_url=url, headers={"X-API-Key": api_key}, timeout=timeout, transport=transport
         )
@@ -54,17 +73,54 @@ class Client:
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_buffer)
         self._batch_size = batch_size
         self._flush_every = flush_every
+        self._retry_for = retry_for
         self._retries = retries
+        self._queue_dir = Path(queue_dir) if queue_dir is not None else None
         self._closed = threading.Event()
         self._idle = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        #: exposures handed to the client
+        self.queued = 0
+        #: stored by the collector (``sent`` is the same number, by its older name)
+        self.acknowledged = 0
+        #: sent again after a lost answer, and recognised by the collector
+        self.duplicates = 0
+        #: refused by the collector, each logged with its reason
+        self.rejected = 0
+        #: not taken because the buffer was full
         self.dropped = 0
-        self.sent = 0
+        #: given up after ``retry_for`` seconds (with no ``queue_dir`` to keep them)
         self.failed = 0
+        #: written to ``queue_dir`` to be sent by the next client there
+        self.saved = 0
         self.last_error: str | None = None
         self.refresh()
+        if self._queue_dir is not None:
+            self._load_saved()
         self._worker = threading.Thread(target=self._run, name="tinylift-exposures", daemon=True)
         self._worker.start()
         atexit.register(self.close)
+
+    @property
+    def sent(self) -> int:
+        """Exposures the collector acknowledged (the older name of ``acknowledged``)."""
+        return self.acknowledged
+
+    def stats(self) -> dict[str, int]:
+        """Where every exposure handed to the client went, or is."""
+        with self._lock:
+            pending = self._queue.qsize() + self._in_flight
+        return {
+            "queued": self.queued,
+            "acknowledged": self.acknowledged,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "pending": pending,
+            "dropped": self.dropped,
+            "failed": self.failed,
+            "saved": self.saved,
+        }
 
     # -- configuration ---------------------------------------------------------
 
@@ -145,26 +201,109 @@ class Client:
         }
         try:
             self._queue.put_nowait(row)
+            self.queued += 1
             self._idle.clear()
         except queue.Full:
             self.dropped += 1
 
+    def _answered(self, batch: list[dict[str, Any]], body: dict[str, Any]) -> None:
+        self.acknowledged += int(body.get("accepted", 0))
+        self.duplicates += int(body.get("duplicates", 0))
+        refused = body.get("rejected") or []
+        self.rejected += len(refused)
+        for r in refused[:20]:
+            i = r.get("index")
+            row = batch[i] if isinstance(i, int) and 0 <= i < len(batch) else {}
+            log.warning(
+                "exposure refused by the collector (%s, unit %r): %s: %s",
+                row.get("experiment_key"),
+                str(row.get("unit_id"))[:80],
+                r.get("field"),
+                r.get("reason"),
+            )
+        if len(refused) > 20:
+            log.warning("... and %d more exposures refused", len(refused) - 20)
+
     def _send(self, batch: list[dict[str, Any]]) -> None:
+        """Send one batch until the collector answers, within ``retry_for`` seconds."""
         delay = 0.2
-        for attempt in range(self._retries + 1):
+        give_up = time.monotonic() + self._retry_for
+        attempt = 0
+        while True:
             try:
                 r = self._http.post("/api/exposures", json=batch)
                 if r.status_code == 200:
-                    self.sent += int(r.json()["accepted"])
+                    self._answered(batch, r.json())
                     return
-                if 400 <= r.status_code < 500:
-                    break  # the data or the key is wrong: retrying will not help
+                self.last_error = f"HTTP {r.status_code}: {r.text[:200]}"
+                if r.status_code == 413 and len(batch) > 1:  # too large: halves go alone
+                    half = len(batch) // 2
+                    self._send(batch[:half])
+                    self._send(batch[half:])
+                    return
+                if r.status_code not in RETRY_STATUS:
+                    # the key or the whole batch is wrong: sending it again will not help
+                    log.error(
+                        "the collector refused a batch of %d: %s", len(batch), self.last_error
+                    )
+                    self.rejected += len(batch)
+                    return
             except httpx.HTTPError as exc:  # the collector is unreachable: retry
                 self.last_error = f"{type(exc).__name__}: {exc}"
-            if attempt < self._retries:
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
+            attempt += 1
+            out_of_time = time.monotonic() + delay > give_up
+            out_of_tries = self._retries is not None and attempt > self._retries
+            # closed: close() already waited its flush timeout; keep (or count) the rest
+            if out_of_time or out_of_tries or self._closed.is_set():
+                self._give_up(batch)
+                return
+            self._closed.wait(delay)  # back off, but wake at once when closed
+            delay = min(delay * 2, 10.0)
+
+    def _give_up(self, batch: list[dict[str, Any]]) -> None:
+        if self._queue_dir is not None:
+            self._save(batch)
+            return
         self.failed += len(batch)
+        log.error(
+            "gave up on %d exposures after %.0f s without an answer (%s)",
+            len(batch),
+            self._retry_for,
+            self.last_error,
+        )
+
+    # -- the on-disk queue -----------------------------------------------------
+
+    def _save(self, rows: list[dict[str, Any]]) -> None:
+        assert self._queue_dir is not None
+        self._queue_dir.mkdir(parents=True, exist_ok=True)
+        path = self._queue_dir / f"exposures-{time.time_ns()}-{os.getpid()}.jsonl"
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.rename(path)
+        self.saved += len(rows)
+
+    def _load_saved(self) -> None:
+        """Queue the exposures an earlier client saved here (each file once)."""
+        assert self._queue_dir is not None
+        for path in sorted(self._queue_dir.glob("exposures-*.jsonl")):
+            claimed = path.with_suffix(".sending")
+            try:
+                path.rename(claimed)  # another client may take it first
+            except OSError:
+                continue
+            rows = [json.loads(line) for line in claimed.read_text().splitlines() if line]
+            for row in rows:
+                try:
+                    self._queue.put_nowait(row)
+                    self.queued += 1
+                except queue.Full:
+                    self._save(rows[rows.index(row) :])
+                    break
+            claimed.unlink()
 
     def _run(self) -> None:
         while True:
@@ -181,7 +320,13 @@ class Client:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._send(batch)
+            with self._lock:
+                self._in_flight = len(batch)
+            try:
+                self._send(batch)
+            finally:
+                with self._lock:
+                    self._in_flight = 0
             if self._queue.empty():
                 self._idle.set()
 
@@ -194,11 +339,21 @@ class Client:
         return False
 
     def close(self, timeout: float = 30.0) -> None:
-        """Flush and stop the background sender."""
+        """Flush and stop the background sender; with ``queue_dir``, what is still
+        unsent is saved there for the next client."""
         if self._closed.is_set():
             return
         self.flush(timeout)
         self._closed.set()
         self._worker.join(timeout)
+        if self._queue_dir is not None:
+            rest: list[dict[str, Any]] = []
+            while True:
+                try:
+                    rest.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if rest:
+                self._save(rest)
         self._http.close()
         atexit.unregister(self.close)

@@ -125,3 +125,90 @@ def test_logging_never_blocks_and_counts_what_it_drops(workspace: Path) -> None:
     assert time.perf_counter() - start < 1.0
     assert client.dropped >= len(USERS) - 10 - 500
     client.close(timeout=5)
+
+
+def test_a_steady_stream_survives_three_kill_9_restarts_of_30_seconds(workspace: Path) -> None:
+    """Nothing lost, nothing stored twice; rows the collector refuses are counted."""
+    import os
+    import threading
+
+    port = free_port()
+    proc = start_collector(workspace, port)
+    client = tinylift.Client(f"http://127.0.0.1:{port}", api_key=KEY, batch_size=200)
+    exp = client.experiments[0]
+    logged: set[tuple[str, str, str]] = set()
+    bad = 0
+    stop = threading.Event()
+
+    def stream() -> None:
+        nonlocal bad
+        i = 0
+        while not stop.is_set():
+            u = f"stream-{i}"
+            v = client.variant(exp, u)
+            if v is not None:
+                logged.add((exp, v, u))
+            if i % 100 == 0:  # the collector refuses ids with edge spaces: counted, not lost
+                client.log_exposure(exp, "control", f" padded-{i}")
+                bad += 1
+            i += 1
+            time.sleep(0.005)
+
+    sender = threading.Thread(target=stream)
+    sender.start()
+    try:
+        for _ in range(3):
+            time.sleep(4)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            time.sleep(30)  # a slow restart: the client keeps what it was given
+            proc = start_collector(workspace, port)
+        time.sleep(3)
+    finally:
+        stop.set()
+        sender.join(timeout=30)
+    assert client.flush(timeout=120)
+    client.close()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    stats = client.stats()
+    assert (stats["pending"], stats["failed"], stats["dropped"]) == (0, 0, 0), stats
+    assert stats["rejected"] >= bad > 0
+    assert len(logged) > 1_000
+    stored = exposures(workspace)
+    assert not logged - stored, f"{len(logged - stored)} exposures lost"
+    con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
+    try:
+        total, distinct = con.execute(
+            "select count(*), count(distinct unit_id) from exposures where unit_id like 'stream-%'"
+        ).fetchone() or (0, 0)
+    finally:
+        con.close()
+    assert total == distinct == len(logged), "an exposure was stored twice"
+
+
+def test_with_a_queue_dir_what_is_unsent_at_close_is_sent_by_the_next_client(
+    workspace: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    proc = start_collector(workspace, port)
+    first = tinylift.Client(
+        f"http://127.0.0.1:{port}", api_key=KEY, queue_dir=tmp_path / "q", flush_every=60
+    )
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    exp = first.experiments[0]
+    logged = {(exp, v, u) for u in USERS[:300] if (v := first.variant(exp, u)) is not None}
+    first.close(timeout=2)  # the collector is down: the rows go to disk
+    assert first.stats()["saved"] == len(logged) > 0
+    proc = start_collector(workspace, port)
+    try:
+        second = tinylift.Client(f"http://127.0.0.1:{port}", api_key=KEY, queue_dir=tmp_path / "q")
+        assert second.flush(timeout=60)
+        second.close()
+        assert second.stats()["acknowledged"] == len(logged)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert logged <= exposures(workspace)
+    assert not list((tmp_path / "q").glob("exposures-*"))
