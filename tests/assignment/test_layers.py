@@ -123,3 +123,20 @@ def test_a_holdout_scoped_to_some_experiments_leaves_others_alone() -> None:
     held = np.array([h.holds(str(u)) for u in IDS[:5_000]])
     assert (a.assign_many("price-a", IDS[:5_000])[held] == -1).all()
     assert (a.assign_many("pdp", IDS[:5_000])[held] >= 0).mean() > 0.9
+
+
+def test_missing_and_empty_ids_are_in_no_experiment_as_in_growthbook() -> None:
+    rule = ExperimentRule("pdp", ("control", "treatment"))
+    assigner = Assigner([rule])
+    for unit in ("", None):
+        gb = GrowthBook(attributes={"id": unit})
+        res = gb.run(Experiment(key="pdp", variations=[0, 1], hashVersion=2))
+        assert not res.inExperiment
+        assert assigner.variant("pdp", unit) is None  # type: ignore[arg-type]
+    mixed = np.array(["user-1", "", None, float("nan"), "user-2"], dtype=object)
+    got = assigner.assign_many("pdp", mixed)
+    assert got[1:4].tolist() == [-1, -1, -1]
+    assert got[[0, 4]].tolist() == [
+        assigner.assign_many("pdp", ["user-1", "user-2"])[i] for i in (0, 1)
+    ]
+    assert assigner.assign_many("pdp", np.array(["", "x"]))[0] == -1

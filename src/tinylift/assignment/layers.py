@@ -199,8 +199,13 @@ class Assigner:
     def variant(
         self, experiment: str, unit_id: str, attributes: Mapping[str, object] | None = None
     ) -> str | None:
-        """The unit's variant key in one experiment, or None when not enrolled."""
+        """The unit's variant key in one experiment, or None when not enrolled.
+
+        A missing or empty id is not in the experiment, as GrowthBook's SDKs say.
+        """
         e = self.experiments[experiment]
+        if unit_id is None or unit_id == "":
+            return None
         if unit_id in e.forced:
             return e.forced[unit_id]
         if self.held_out(unit_id, experiment):
@@ -235,10 +240,25 @@ class Assigner:
         unit_ids: ArrayLike,
         attributes: Mapping[str, ArrayLike] | None = None,
     ) -> NDArray[np.int64]:
-        """Variant index per unit in one experiment (-1: not enrolled), vectorised."""
+        """Variant index per unit in one experiment (-1: not enrolled), vectorised.
+
+        Missing ids (None, NaN) and empty ones are not enrolled, as in :meth:`variant`.
+        """
         e = self.experiments[experiment]
-        ids = np.asarray(unit_ids).astype(str)
-        enrolled = np.ones(len(ids), dtype=bool)
+        given = np.asarray(unit_ids)
+        if given.dtype == object:
+            missing = np.fromiter(
+                (v is None or v == "" or (isinstance(v, float) and v != v) for v in given),
+                dtype=bool,
+                count=len(given),
+            )
+        elif given.dtype.kind == "f":
+            missing = np.isnan(given)
+        else:
+            missing = np.zeros(len(given), dtype=bool)
+        ids = given.astype(str)
+        missing |= ids == ""
+        enrolled = ~missing
         for h in self.holdouts:
             if h.covers(experiment):
                 enrolled &= hash_many("__holdout", np.char.add(f"{h.key}:", ids), 2) >= h.share
