@@ -7,9 +7,11 @@ from tinylift import errors
 
 def test_every_error_descends_from_the_root() -> None:
     classes = [getattr(errors, n) for n in errors.__all__ if isinstance(getattr(errors, n), type)]
-    assert len(classes) == 8
+    assert len(classes) == 10
     for cls in classes:
         assert issubclass(cls, errors.TinyliftError)
+    # the web app answers a missing sign-in and a role that may not with these
+    assert (errors.Unauthorized.http_status, errors.Forbidden.http_status) == (401, 403)
 
 
 def test_validation_errors_become_one_error_naming_the_field() -> None:
