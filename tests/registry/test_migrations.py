@@ -68,3 +68,24 @@ def test_opening_twice_is_a_no_op(registry_url: str) -> None:
         conn.execute(text("INSERT INTO teams (key, name, description) VALUES ('t', 'T', '')"))
     with Registry(registry_url) as again, again.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM teams")).scalar() == 1
+
+
+def test_snapshots_stay_immutable_after_a_downgrade_and_upgrade(registry_url: str) -> None:
+    reg = Registry(registry_url, upgrade=False)
+    try:
+        reg.upgrade()
+        reg.downgrade("0006")  # SQLite rebuilds the table to drop a column
+        reg.upgrade()
+        with reg.engine.connect() as conn:
+            triggers = (
+                conn.execute(text("select name from sqlite_master where type = 'trigger'"))
+                .scalars()
+                .all()
+                if reg.engine.dialect.name == "sqlite"
+                else conn.execute(text("select tgname from pg_trigger where not tgisinternal"))
+                .scalars()
+                .all()
+            )
+        assert "snapshots_immutable" in triggers
+    finally:
+        reg.close()
