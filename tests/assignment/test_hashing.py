@@ -153,3 +153,12 @@ def test_raising_allocation_never_moves_an_assigned_unit(
 
 
 IDS_10K = np.char.add("id-", np.arange(10_000).astype(str))
+
+
+@pytest.mark.parametrize("length", [1, 15, 16, 17, 33, 1_000, 100_000])
+def test_long_ascii_ids_hash_as_the_specification_says(length: int) -> None:
+    # the fast path masks every 16 characters (so a long id costs linear time);
+    # GrowthBook's SDK is the reference
+    value = "".join(chr(33 + (i * 7) % 90) for i in range(length))
+    want = gb.gbhash("seed", value, 2)  # GrowthBook's own Python SDK
+    assert gb_hash("seed", value, 2) == want
