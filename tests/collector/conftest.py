@@ -18,14 +18,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_collector(ws: Path, port: int) -> subprocess.Popen[bytes]:
-    """`tinylift collect` in its own process, once it answers."""
+def start_collector(ws: Path, port: int, command: str = "collect") -> subprocess.Popen[bytes]:
+    """`tinylift collect` (or ``serve``) in its own process, once it answers."""
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "tinylift.cli.main",
-            "collect",
+            command,
             "--dir",
             str(ws),
             "--port",
@@ -43,4 +43,4 @@ def start_collector(ws: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise AssertionError("the collector did not start")
+    raise AssertionError(f"tinylift {command} did not start")

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from tests.collector.conftest import free_port
 from tests.web.conftest import DISCOUNT, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,18 +27,10 @@ AXE = ROOT / ".venv" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(web_workspace: Path) -> Iterator[str]:
     """``tinylift serve`` on the web demo, once it answers."""
-    port = _free_port()
+    port = free_port()
     log = web_workspace / "serve.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(

@@ -6,56 +6,19 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import duckdb
 import httpx
+from tests.collector.conftest import KEY, free_port, start_collector
 from tests.web.conftest import PASSWORD
 
 from tinylift.service import Workspace
 from tinylift.service.users import add_user
 
-KEY = "load-key"
 RATE = 5_000  # events per second the load script sends
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(root: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tinylift.cli.main",
-            "serve",
-            "--dir",
-            str(root),
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "TINYLIFT_COLLECTOR_KEYS": KEY},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("tinylift serve did not start")
 
 
 def test_pages_and_an_analysis_under_load_then_kill_9_loses_nothing(
@@ -65,9 +28,9 @@ def test_pages_and_an_analysis_under_load_then_kill_9_loses_nothing(
     shutil.copytree(web_demo, root, ignore=shutil.ignore_patterns("server.json", "spool"))
     (root / "tinylift.yml").write_text("refresh_every_minutes: 0\n")
     add_user(Workspace.open(root), "ed", PASSWORD, role="editor")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _serve(root, port)
+    proc = start_collector(root, port, "serve")
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -127,7 +90,7 @@ def test_pages_and_an_analysis_under_load_then_kill_9_loses_nothing(
             w.join(timeout=30)
     print(f"serve under load: {rate:.0f} acknowledged events/s, {pages} pages")
     assert rate >= 0.8 * RATE, f"{rate:.0f} events/s acknowledged"
-    proc = _serve(root, port)  # the spool left behind loads at start-up
+    proc = start_collector(root, port, "serve")  # the spool left behind loads at start-up
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)

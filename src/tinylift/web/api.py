@@ -15,8 +15,8 @@ from tinylift.errors import NotFound, Unauthorized
 from tinylift.service import analysis, experiments, records, users
 from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
-from tinylift.service.workspace import Workspace
 from tinylift.web.auth import COOKIE, api_team_writer, api_user, api_writer
+from tinylift.web.auth import workspace_of as _ws
 
 __all__ = ["router"]
 
@@ -24,11 +24,6 @@ router = APIRouter(prefix="/api/v1", tags=["web"])
 Reader = Annotated[SignedIn, Depends(api_user)]
 Writer = Annotated[SignedIn, Depends(api_writer)]
 TeamWriter = Annotated[SignedIn, Depends(api_team_writer)]
-
-
-def _ws(request: Request) -> Workspace:
-    ws: Workspace = request.app.state.workspace
-    return ws
 
 
 class Credentials(BaseModel):

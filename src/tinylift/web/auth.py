@@ -26,6 +26,7 @@ __all__ = [
     "page_editor",
     "page_team_editor",
     "page_user",
+    "workspace_of",
 ]
 
 #: The session cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
@@ -76,14 +77,15 @@ class Throttle:
             self._failures.pop((address, handle.lower()), None)
 
 
-def _workspace(request: Request) -> Workspace:
+def workspace_of(request: Request) -> Workspace:
+    """The workspace the app serves."""
     ws: Workspace = request.app.state.workspace
     return ws
 
 
 def _current(request: Request) -> SignedIn | None:
     token = request.cookies.get(COOKIE, "")
-    return session_of(_workspace(request), token) if token else None
+    return session_of(workspace_of(request), token) if token else None
 
 
 def page_user(request: Request) -> SignedIn:
@@ -120,7 +122,7 @@ def api_writer(
 def _team_of(request: Request, key: str) -> str:
     from tinylift.service.experiments import show_experiment
 
-    return show_experiment(_workspace(request), key).experiment.team
+    return show_experiment(workspace_of(request), key).experiment.team
 
 
 def api_team_writer(

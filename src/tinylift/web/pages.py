@@ -19,6 +19,7 @@ from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
 from tinylift.service.workspace import Workspace
 from tinylift.web.auth import COOKIE, check_csrf, page_editor, page_team_editor, page_user
+from tinylift.web.auth import workspace_of as _ws
 
 __all__ = ["error_page", "router"]
 
@@ -31,11 +32,6 @@ ROLE_LABEL = {"oec": "OEC", "guardrail": "Guardrails", "secondary": "Secondary m
 User = Annotated[SignedIn, Depends(page_user)]
 TeamEditor = Annotated[SignedIn, Depends(page_team_editor)]
 Editor = Annotated[SignedIn, Depends(page_editor)]
-
-
-def _ws(request: Request) -> Workspace:
-    ws: Workspace = request.app.state.workspace
-    return ws
 
 
 def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
