@@ -18,8 +18,8 @@ PRICING_A = ExperimentRule(
     "price-a", ("control", "treatment"), layer="pricing", layer_range=(0, 0.5)
 )
 PRICING_B = ExperimentRule(
-    "price-b", ("control", "b", "c"), layer="pricing", layer_range=(0.5, 1.0), coverage=0.6
-)
+    "price-b", ("control", "b", "c"), layer="pricing", layer_range=(0.5, 1.0), coverage=0.3
+)  # coverage is a share of all units: 60 % of its half of the layer
 PDP = ExperimentRule("pdp", ("control", "treatment"), weights=(0.3, 0.7), layer="pdp")
 
 
@@ -71,7 +71,7 @@ def test_units_get_the_variant_a_growthbook_sdk_gives(
         "checkout-test",
         tuple(f"v{i}" for i in range(n)),
         weights=weights,
-        coverage=coverage,
+        coverage=coverage * width,  # a share of all units
         layer="checkout",
         layer_range=(lo, lo + width),
     )

@@ -138,9 +138,20 @@ def test_the_sdk_config_holds_running_experiments_and_holdouts(registry: Registr
     rules = {r["key"]: r for r in config["experiments"]}
     assert set(rules) == {"a", "b"}
     assert rules["a"]["layer_range"] == [0.0, 0.5]
-    assert rules["a"]["coverage"] == 1.0
-    assert rules["b"]["coverage"] == 0.5  # a quarter of users = half of its slice
-    assert config["holdouts"] == [{"key": "holdout-2026", "share": 0.05, "experiments": None}]
+    # coverage is a share of all users in the registry and in the rule alike
+    assert rules["a"]["coverage"] == 0.5
+    assert rules["b"]["coverage"] == 0.25
+    assert assigner.experiments["b"].gb_coverage == 0.5  # GrowthBook's: half of its slice
+    assert config["holdouts"] == [
+        {
+            "key": "holdout-2026",
+            "share": 0.05,
+            "experiments": None,
+            "variants": ["holdout", "general"],
+            "hash_attribute": "id",
+            "seed": None,
+        }
+    ]
     # no unit is in both experiments of the layer; held-out units are in neither
     units = [f"user-{i}" for i in range(20_000)]
     a = assigner.assign_many("a", units)

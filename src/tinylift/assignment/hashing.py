@@ -19,14 +19,17 @@ character position over all ids at once.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tinylift.assignment.conditions import js_number_string
 from tinylift.errors import ConfigError
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "fnv1a32",
     "gb_hash",
     "hash_many",
+    "id_string",
+    "id_strings",
     "in_namespace",
 ]
 
@@ -154,23 +159,37 @@ def bucket_ranges(
     return ranges
 
 
-def chooser(ranges: Sequence[tuple[float, float]]) -> Callable[[float], int]:
-    """A fast :func:`choose_variation` for fixed, ordered bucket ranges (binary search).
+def _ordered(ranges: Sequence[tuple[float, float]]) -> bool:
+    """Whether ranges come in order without overlapping (what bisection needs)."""
+    edges = [edge for pair in ranges for edge in pair]
+    return all(a <= b for a, b in pairwise(edges))
 
-    >>> chooser(bucket_ranges(2, 0.5))(0.6)
-    1
+
+def chooser(ranges: Sequence[tuple[float, float]]) -> Callable[[float], int]:
+    """A fast :func:`choose_variation` for fixed ranges.
+
+    Ordered, disjoint ranges (what :func:`bucket_ranges` gives) are searched
+    by bisection; any others (explicit ranges may be unordered or overlap)
+    are scanned in order, the first holding ``n`` winning, as in GrowthBook.
+
+    >>> chooser(bucket_ranges(2, 0.5))(0.6), chooser([(0.5, 1.0), (0.0, 0.6)])(0.55)
+    (1, 0)
     """
+    if not _ordered(ranges):
+        fixed = list(ranges)
+        return lambda n: choose_variation(n, fixed)
     edges = [edge for pair in ranges for edge in pair]
 
     def choose(n: float) -> int:
         i = bisect_right(edges, n)
+        # an empty range [a, a) holds nothing: bisect_right passes both its edges
         return i // 2 if i % 2 else -1
 
     return choose
 
 
 def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:
-    """The index of the range holding ``n``, or -1 when none does."""
+    """The index of the first range holding ``n``, or -1 when none does."""
     for i, (lo, hi) in enumerate(ranges):
         if lo <= n < hi:
             return i
@@ -180,14 +199,22 @@ def choose_variation(n: float, ranges: Sequence[tuple[float, float]]) -> int:
 def choose_many(values: ArrayLike, ranges: Sequence[tuple[float, float]]) -> NDArray[np.int64]:
     """:func:`choose_variation` for an array of hash values (-1 where none).
 
-    Bucket ranges are ordered and do not overlap, so their edges sorted in
-    one array tell, by binary search, which range (if any) holds each value.
+    Ordered, disjoint ranges are found by binary search over their sorted
+    edges; other ranges are tested in reverse order so the first holding a
+    value wins.
 
     >>> choose_many([0.2, 0.4, 0.6], bucket_ranges(2, 0.5)).tolist()
     [0, -1, 1]
     """
+    v = np.asarray(values, dtype=np.float64)
+    if not _ordered(ranges):
+        out = np.full(v.shape, -1, dtype=np.int64)
+        for i in reversed(range(len(ranges))):
+            lo, hi = ranges[i]
+            out[(v >= lo) & (v < hi)] = i
+        return out
     edges = np.array([edge for pair in ranges for edge in pair], dtype=np.float64)
-    pos = np.searchsorted(edges, np.asarray(values, dtype=np.float64), side="right")
+    pos = np.searchsorted(edges, v, side="right")
     return np.where(pos % 2 == 1, pos // 2, -1).astype(np.int64)
 
 
@@ -251,19 +278,83 @@ def _codepoints(strings: NDArray[np.str_]) -> tuple[NDArray[np.uint32], NDArray[
     return codes, lengths
 
 
-def _has_nul(values: list[object]) -> bool:
+#: Ids up to this many characters are hashed column by column; longer ones one at a time,
+#: so one long id never widens the whole batch's fixed-width array.
+_WIDE: Final = 64
+#: Ids hashed at once in one numpy pass (bounds the working memory to a few tens of MB).
+_CHUNK: Final = 100_000
+
+
+def id_string(value: object) -> str:
+    """The text GrowthBook's SDKs hash for an attribute value; "" when it names no unit.
+
+    Strings are used as they are (the empty string names no unit); numbers
+    other than 0, NaN and the infinities are written as JavaScript's
+    ``String()`` writes them (``1.0`` is ``"1"``, ``1e21`` is ``"1e+21"``);
+    booleans, None and anything else name no unit.
+
+    >>> id_string(42), id_string(1.5), id_string(0), id_string(True), id_string(None)
+    ('42', '1.5', '', '', '')
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
     try:
-        return "\x00" in "".join(values)  # type: ignore[arg-type]
-    except TypeError:  # not all strings
-        return "\x00" in "".join(map(str, values))
+        x = float(value)
+    except OverflowError:
+        return ""
+    if x == 0 or not math.isfinite(x):
+        return ""
+    return js_number_string(x)
+
+
+def id_strings(values: ArrayLike) -> list[str] | NDArray[np.str_]:
+    """:func:`id_string` for many values ("" for those that name no unit).
+
+    A numpy array of strings is returned as it is; numbers are formatted
+    with numpy where that gives JavaScript's text, one at a time otherwise.
+    """
+    if isinstance(values, np.ndarray):
+        arr = values.ravel()
+        kind = arr.dtype.kind
+        if kind == "U":
+            return arr
+        if kind == "b":
+            return np.full(len(arr), "", dtype="<U1")
+        if kind in "iu":
+            out = arr.astype(str)
+            out[arr == 0] = ""
+            big = np.flatnonzero(np.abs(arr.astype(np.float64)) > 2**53)
+            for i in big:  # JavaScript holds them as doubles
+                out[i] = id_string(int(arr[i]))
+            return out
+        if kind == "f":
+            x = arr.astype(np.float64)
+            plain = np.isfinite(x) & (x == np.round(x)) & (np.abs(x) < 2**53)
+            ints = np.where(plain, x, 0).astype(np.int64).astype(str)
+            out = ints.astype(object)
+            for i in np.flatnonzero(~plain):
+                out[i] = id_string(float(x[i]))
+            out[x == 0] = ""
+            return list(out)
+        return [id_string(v) for v in arr.tolist()] if kind != "O" else [id_string(v) for v in arr]
+    if isinstance(values, str):
+        return [values]
+    return [id_string(v) for v in values]  # type: ignore[union-attr]
 
 
 def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.float64]:
-    """:func:`gb_hash` for an array of ids at once (identical results).
+    """:func:`gb_hash` for many ids at once (identical results).
 
-    Ids are hashed column by column with numpy; the rare id that numpy's
-    fixed-width strings cannot carry exactly (a NUL, or a character outside
-    the BMP, which UTF-16 splits in two) is hashed one at a time.
+    Ids are strings (or any values, formatted by :func:`id_string`). Ids of
+    up to 64 characters are hashed column by column with numpy in chunks of
+    100,000; longer ones, and the rare id that numpy's fixed-width strings
+    cannot carry exactly (a trailing NUL, or a character outside the BMP,
+    which UTF-16 splits in two), one at a time, so time is linear in the
+    total length and memory stays bounded whatever the ids.
 
     >>> hash_many("seed", ["a", "b"], 2).tolist()
     [0.0505, 0.2696]
@@ -272,37 +363,55 @@ def hash_many(seed: str, values: ArrayLike, version: int = 2) -> NDArray[np.floa
         raise ConfigError(
             f"unknown hash version {version}; GrowthBook defines 1 and 2", parameter="version"
         )
-    given = np.asarray(values)
-    ids = (given if given.dtype.kind == "U" else given.astype(str)).ravel()
-    out = np.empty(len(ids), dtype=np.float64)
-    if len(ids) == 0:
+    ids = id_strings(values)
+    n = len(ids)
+    out = np.empty(n, dtype=np.float64)
+    if n == 0:
         return out
+    if isinstance(ids, np.ndarray):
+        lengths = np.char.str_len(ids).astype(np.int64)
+        exact = np.ones(n, dtype=bool)  # what numpy holds is the id
+    else:
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        exact = np.fromiter((not s or s[-1] != "\x00" for s in ids), dtype=bool, count=n)
+    short = exact & (lengths <= _WIDE)
+    for i in np.flatnonzero(~short):
+        value = gb_hash(seed, str(ids[i]), version)
+        assert value is not None
+        out[i] = value
+    where = np.flatnonzero(short)
+    for lo in range(0, len(where), _CHUNK):
+        part = where[lo : lo + _CHUNK]
+        if isinstance(ids, np.ndarray):
+            chunk = ids[part]
+            if chunk.dtype.itemsize > 4 * _WIDE:
+                chunk = chunk.astype(f"<U{_WIDE}")
+        else:
+            chunk = np.array([ids[i] for i in part], dtype=f"<U{_WIDE}")
+        out[part] = _hash_chunk(seed, chunk, version)
+    return out
+
+
+def _hash_chunk(seed: str, ids: NDArray[np.str_], version: int) -> NDArray[np.float64]:
+    """Hash fixed-width ids of at most :data:`_WIDE` characters (no trailing NUL)."""
+    if "\x00" in seed or (not seed.isascii() and any(ord(c) > 0xFFFF for c in seed)):
+        return np.array([gb_hash(seed, str(v), version) for v in ids], dtype=np.float64)
     if version == 1:  # the seed follows the id: hash the joined strings
         codes, lengths = _codepoints(np.char.add(ids, seed))
         prefix = _OFFSET
     else:  # the seed precedes the id: start every row from the seed's state
         codes, lengths = _codepoints(ids)
-        prefix = fnv1a32(seed)
-    # numpy keeps code points, not UTF-16 units; it also drops trailing NULs,
-    # so input that may hold a NUL is checked id by id (rare, and only then)
-    odd = np.zeros(len(ids), dtype=bool)
-    if codes.size and int(codes.max()) > 0xFFFF:
-        odd |= (codes > 0xFFFF).any(axis=1)
-    raw: list[object] = []
-    if given.dtype == object or "\x00" in seed or (isinstance(values, list) and _has_nul(values)):
-        raw = list(np.asarray(values, dtype=object).ravel())
-        python_len = np.fromiter((len(str(v)) for v in raw), dtype=np.int64, count=len(raw))
-        own = lengths - (len(seed) if version == 1 else 0)
-        odd |= own != python_len
+        prefix = _seed_state(seed)
+    # numpy keeps code points, not UTF-16 units: ids outside the BMP go one by one
+    odd = (codes > 0xFFFF).any(axis=1) if codes.size and int(codes.max()) > 0xFFFF else None
     first = _fnv_codepoints(codes, lengths, prefix)
     if version == 1:
-        out[:] = (first % np.uint64(1000)).astype(np.float64) / 1000
+        out = (first % np.uint64(1000)).astype(np.float64) / 1000
     else:
-        out[:] = (_fnv_of_decimal(first) % np.uint64(10000)).astype(np.float64) / 10000
-    if odd.any():
-        raw = raw or list(np.asarray(values, dtype=object).ravel())
-    for i in np.flatnonzero(odd):
-        value = gb_hash(seed, str(raw[i]), version)
-        assert value is not None
-        out[i] = value
+        out = (_fnv_of_decimal(first) % np.uint64(10000)).astype(np.float64) / 10000
+    if odd is not None:
+        for i in np.flatnonzero(odd):
+            value = gb_hash(seed, str(ids[i]), version)
+            assert value is not None
+            out[i] = value
     return out

@@ -43,7 +43,7 @@ from tinylift.collector.rows import (
 from tinylift.collector.spool import Spool
 from tinylift.errors import ConfigError, TinyliftError
 from tinylift.service import analysis, data, owner
-from tinylift.service.experiments import sdk_config
+from tinylift.service.experiments import features_payload, sdk_config
 from tinylift.service.workspace import Workspace
 from tinylift.warehouse.store import Warehouse
 
@@ -162,21 +162,24 @@ def create_collector(
         ]
         return JSONResponse({"detail": problems}, status_code=422)
 
+    async def check_key(key: str, scope: str) -> None:
+        if key and key in keys:
+            return
+        found = await asyncio.to_thread(key_scope, key) if key and key_scope else None
+        if found is None:
+            raise HTTPException(status_code=401, detail="missing or unknown API key")
+        if found != scope:
+            raise HTTPException(
+                status_code=403, detail=f"this key is for the {found} routes, not {scope}"
+            )
+
     def allowed(scope: str) -> Callable[..., Awaitable[None]]:
         async def check(
             authorization: Annotated[str | None, Header()] = None,
             x_api_key: Annotated[str | None, Header()] = None,
         ) -> None:
             key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
-            if key and key in keys:
-                return
-            found = await asyncio.to_thread(key_scope, key) if key and key_scope else None
-            if found is None:
-                raise HTTPException(status_code=401, detail="missing or unknown API key")
-            if found != scope:
-                raise HTTPException(
-                    status_code=403, detail=f"this key is for the {found} routes, not {scope}"
-                )
+            await check_key(key, scope)
 
         return check
 
@@ -284,6 +287,25 @@ def create_collector(
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(body, media_type="application/json", headers={"ETag": etag})
+
+    @app.get("/api/features/{client_key}")
+    async def growthbook_features(
+        client_key: str,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """Running experiments and holdouts as GrowthBook's SDK payload (ETag-cached).
+
+        Point any GrowthBook SDK here: ``apiHost`` is this server, ``clientKey``
+        an API key of scope ``sdk``. Readable from any origin, as GrowthBook's is.
+        """
+        await check_key(client_key, "sdk")
+        doc = await asyncio.to_thread(features_payload, ws)
+        body = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+        if if_none_match == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
 
     async def flushed() -> Workspace:
         """The owned workspace, once every row acknowledged so far is in the warehouse."""

@@ -68,23 +68,15 @@ def claim_slice(session: Session, exp: Experiment) -> None:
 
 
 def _rule(exp: Experiment) -> ExperimentRule:
-    if exp.layer is None or exp.layer_start is None or exp.layer_end is None:
-        return ExperimentRule(
-            key=exp.key,
-            variants=exp.variant_keys,
-            weights=exp.weights,
-            coverage=exp.coverage,
-            targeting={k: tuple(v) for k, v in exp.targeting.items()},
-        )
-    width = exp.layer_end - exp.layer_start
+    total = sum(exp.weights)
+    sliced = exp.layer is not None and exp.layer_start is not None and exp.layer_end is not None
     return ExperimentRule(
         key=exp.key,
         variants=exp.variant_keys,
-        weights=exp.weights,
-        # coverage is a share of all users; within the slice it is a share of the slice
-        coverage=min(1.0, exp.coverage / width),
-        layer=exp.layer,
-        layer_range=(exp.layer_start, exp.layer_end),
+        weights=tuple(w / total for w in exp.weights),
+        coverage=exp.coverage,  # a share of all units, in the rule as in the registry
+        layer=exp.layer if sliced else None,
+        layer_range=(exp.layer_start, exp.layer_end) if sliced else (0.0, 1.0),  # type: ignore[arg-type]
         targeting={k: tuple(v) for k, v in exp.targeting.items()},
     )
 
@@ -93,7 +85,8 @@ def registry_sdk_config(session: Session) -> dict[str, Any]:
     """What SDKs need to assign locally: running experiments and holdouts.
 
     A running record of kind ``holdout`` is a global holdout whose share is
-    its first variant's share of the weights.
+    its first variant's share of the weights (GrowthBook-style: see
+    :class:`~tinylift.assignment.Holdout`).
     """
     running = list(
         session.scalars(
@@ -101,7 +94,13 @@ def registry_sdk_config(session: Session) -> dict[str, Any]:
         )
     )
     holdouts = [
-        Holdout(e.key, e.weights[0] / sum(e.weights)) for e in running if e.kind == "holdout"
+        Holdout(
+            e.key,
+            e.weights[0] / sum(e.weights),
+            variants=(e.variant_keys[0], e.variant_keys[1]),
+        )
+        for e in running
+        if e.kind == "holdout"
     ]
     rules = [_rule(e) for e in running if e.kind != "holdout"]
     return Assigner(rules, holdouts).to_dict()

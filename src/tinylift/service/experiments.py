@@ -29,6 +29,7 @@ __all__ = [
     "delete_experiment",
     "edit_experiment",
     "export_experiments",
+    "features_payload",
     "import_experiments",
     "list_experiments",
     "list_teams",
@@ -333,6 +334,18 @@ def sdk_config(ws: Workspace) -> dict[str, Any]:
 
     with ws.registry() as reg, reg.session() as s:
         return registry_sdk_config(s)
+
+
+def features_payload(ws: Workspace) -> dict[str, Any]:
+    """The running experiments and holdouts as GrowthBook's SDK payload.
+
+    Any GrowthBook SDK given it assigns every unit as tinylift's ``Assigner``
+    does (see :mod:`tinylift.assignment.payload`).
+    """
+    from tinylift.assignment import Assigner
+    from tinylift.assignment.payload import features_payload as build
+
+    return build(Assigner.from_dict(sdk_config(ws)))
 
 
 def overview(
