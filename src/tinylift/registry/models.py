@@ -204,6 +204,11 @@ class Experiment(Base):
     #: [{"key": "control", "weight": 0.5}, ...], control first.
     variants: Mapped[list[Any]] = mapped_column()
     targeting: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: A GrowthBook condition on the unit's attributes (with targeting, all must hold).
+    condition: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The attribute whose value is hashed (``id``: the unit id), and GrowthBook's hash version.
+    hash_attribute: Mapped[str] = mapped_column(String(64), default="id")
+    hash_version: Mapped[int] = mapped_column(Integer, default=2)
     coverage: Mapped[float] = mapped_column(Float, default=1.0)
     planned_units: Mapped[int | None] = mapped_column(Integer)
     planned_days: Mapped[int | None] = mapped_column(Integer)

@@ -58,6 +58,12 @@ class ExperimentCreate(_In):
     #: Share of all users the experiment enrolls (in a layer: of the layer).
     coverage: float = Field(default=1.0, gt=0, le=1)
     targeting: dict[str, list[str]] = Field(default_factory=dict)
+    #: A GrowthBook condition (``{"country": {"$in": ["US"]}, "app": {"$vgte": "2.0.0"}}``).
+    condition: dict[str, Any] = Field(default_factory=dict)
+    #: The attribute hashed to assign (``id``: the unit id; ``company_id`` for B2B tests).
+    hash_attribute: str = Field(default="id", min_length=1, max_length=64)
+    #: GrowthBook's hash version (2 is the better-distributed one).
+    hash_version: Literal[1, 2] = 2
     oec: str | None = None
     secondary: list[str] = Field(default_factory=list)
     guardrails: list[str] = Field(default_factory=list)
@@ -90,6 +96,16 @@ class ExperimentCreate(_In):
                 f"coverage {self.coverage:g} is more than the slice's {hi - lo:g} of the layer"
             )
         return self
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from tinylift.assignment.conditions import validate_condition
+
+        problems = validate_condition(v)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
 
     @model_validator(mode="after")
     def _holdout(self) -> ExperimentCreate:
@@ -135,6 +151,9 @@ class ExperimentPublic(_Out):
     variants: list[dict[str, Any]]
     coverage: float
     targeting: dict[str, Any]
+    condition: dict[str, Any]
+    hash_attribute: str
+    hash_version: int
     oec: str | None
     secondary: list[str]
     guardrails: list[str]
@@ -162,6 +181,9 @@ class ExperimentPublic(_Out):
             variants=exp.variants,
             coverage=exp.coverage,
             targeting=exp.targeting,
+            condition=exp.condition or {},
+            hash_attribute=exp.hash_attribute or "id",
+            hash_version=exp.hash_version or 2,
             oec=exp.oec,
             secondary=exp.metric_names("secondary"),
             guardrails=exp.metric_names("guardrail"),

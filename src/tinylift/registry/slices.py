@@ -78,6 +78,9 @@ def _rule(exp: Experiment) -> ExperimentRule:
         layer=exp.layer if sliced else None,
         layer_range=(exp.layer_start, exp.layer_end) if sliced else (0.0, 1.0),  # type: ignore[arg-type]
         targeting={k: tuple(v) for k, v in exp.targeting.items()},
+        condition=exp.condition or {},
+        hash_attribute=exp.hash_attribute or "id",
+        hash_version=exp.hash_version or 2,
     )
 
 

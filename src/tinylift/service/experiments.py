@@ -311,8 +311,11 @@ def export_experiments(ws: Workspace, path: Path) -> int:
         ):
             if doc.get(k) is None:
                 doc.pop(k, None)
-        if not doc.get("targeting"):
-            doc.pop("targeting", None)
+        for k, default in (("targeting", {}), ("condition", {}), ("hash_attribute", "id")):
+            if doc.get(k) in (None, default):
+                doc.pop(k, None)
+        if doc.get("hash_version") == 2:
+            doc.pop("hash_version", None)
         docs.append(doc)
     used = {d["team"] for d in docs}
     teams = [
