@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 RUNTIME := $(VENV)/.runtime-stamp
 # axe-core, the accessibility checker the browser tests inject (from the npm registry)
 AXE := $(VENV)/node_modules/axe-core/axe.min.js
+# GrowthBook's JavaScript SDK, the oracle of the SDK conformance tests (npm registry)
+GBJS := $(VENV)/node_modules/@growthbook/growthbook/package.json
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: setup system-deps test lint format typecheck demo bench clean
 
-setup: $(STAMP) system-deps $(AXE)
+setup: $(STAMP) system-deps $(AXE) $(GBJS)
 
 # Reinstall when the package metadata changes; pip and uv come from PyPI.
 # The demo needs only the runtime dependencies; the suite adds the test and
@@ -32,9 +34,12 @@ $(STAMP): pyproject.toml $(RUNTIME)
 system-deps:
 	@bash scripts/system-deps.sh
 
-$(AXE): | system-deps
-	@echo "Fetching axe-core for the accessibility tests (first run only) ..."
-	@npm install --silent --no-save --no-audit --no-fund --prefix $(VENV) axe-core@4
+# one install for both (npm drops packages a later --no-save install does not name)
+NPM_TEST_PACKAGES := axe-core@4 @growthbook/growthbook@1
+
+$(GBJS) $(AXE): | system-deps
+	@echo "Fetching axe-core and GrowthBook's JavaScript SDK for the tests (first run only) ..."
+	@npm install --silent --no-save --no-audit --no-fund --prefix $(VENV) $(NPM_TEST_PACKAGES)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -34,7 +34,8 @@ import httpx
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tinylift.assignment.layers import Assigner
+from tinylift.assignment.hashing import MAX_ID_LENGTH, id_string
+from tinylift.assignment.layers import Assigner, ExperimentRule
 from tinylift.errors import ConfigError
 
 __all__ = ["Client"]
@@ -147,35 +148,54 @@ class Client:
         """Whether the unit is in a holdout: keep shipped changes from it too."""
         return any(h.holds(unit_id) for h in self._assigner.holdouts)
 
+    def rule(self, experiment: str) -> ExperimentRule:
+        """How an experiment of the current configuration assigns units."""
+        return self._assigner.experiments[experiment]
+
     def variant(
         self,
         experiment: str,
-        unit_id: str,
+        unit_id: object,
         attributes: Mapping[str, object] | None = None,
         *,
         log: bool = True,
     ) -> str | None:
-        """The unit's variant (None when not enrolled); logs the exposure."""
-        if experiment not in self._assigner.experiments:
+        """The unit's variant (None when not enrolled); logs the exposure.
+
+        ``unit_id`` is the ``id`` attribute (None: take it from ``attributes``).
+        The exposure is logged for the value that was hashed (the experiment's
+        hash attribute, such as a company id), as GrowthBook's SDKs report it.
+        """
+        rule = self._assigner.experiments.get(experiment)
+        if rule is None:
             return None
         v = self._assigner.variant(experiment, unit_id, attributes)
         if v is not None and log:
-            self.log_exposure(experiment, v, unit_id, attributes)
+            attrs = dict(attributes or {})
+            if unit_id is not None:
+                attrs["id"] = unit_id
+            hashed = id_string(attrs.get(rule.hash_attribute))
+            if hashed not in rule.forced:  # QA overrides are not exposures (as in GrowthBook)
+                self.log_exposure(experiment, v, hashed, attrs)
         return v
 
     def assign_many(
         self,
         experiment: str,
-        unit_ids: ArrayLike,
+        unit_ids: ArrayLike | None,
         attributes: Mapping[str, ArrayLike] | None = None,
     ) -> NDArray[np.object_]:
-        """Variant keys (None where not enrolled) for many units; logs nothing."""
-        ids = np.asarray(unit_ids)
-        out = np.full(len(ids), None, dtype=object)
+        """Variant keys (None where not enrolled) for many units; logs nothing.
+
+        ``unit_ids`` may be None when ``attributes`` holds an ``id`` column.
+        """
         rule = self._assigner.experiments.get(experiment)
         if rule is None:
-            return out
-        idx = self._assigner.assign_many(experiment, ids, attributes)
+            columns: list[Any] = [unit_ids, *(attributes or {}).values()]
+            first: Any = next((c for c in columns if c is not None), [])
+            return np.full(len(first), None, dtype=object)
+        idx = self._assigner.assign_many(experiment, unit_ids, attributes)
+        out = np.full(len(idx), None, dtype=object)
         names = np.array(rule.variants, dtype=object)
         out[idx >= 0] = names[idx[idx >= 0]]
         return out
@@ -189,8 +209,23 @@ class Client:
         unit_id: str,
         attributes: Mapping[str, object] | None = None,
     ) -> None:
-        """Queue one exposure; never blocks."""
+        """Queue one exposure; never blocks.
+
+        An id longer than the collector stores (``MAX_ID_LENGTH`` characters) is
+        counted as rejected and logged, not sent.
+        """
         attrs = attributes or {}
+        if len(unit_id) > MAX_ID_LENGTH:
+            self.rejected += 1
+            log.warning(
+                "exposure not sent (%s, unit %r...): the id has %d characters; the collector "
+                "stores ids of up to %d",
+                experiment,
+                unit_id[:40],
+                len(unit_id),
+                MAX_ID_LENGTH,
+            )
+            return
         row = {
             "experiment_key": experiment,
             "variant_key": variant,

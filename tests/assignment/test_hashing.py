@@ -162,3 +162,35 @@ def test_long_ascii_ids_hash_as_the_specification_says(length: int) -> None:
     value = "".join(chr(33 + (i * 7) % 90) for i in range(length))
     want = gb.gbhash("seed", value, 2)  # GrowthBook's own Python SDK
     assert gb_hash("seed", value, 2) == want
+
+
+def test_one_long_id_does_not_widen_the_whole_batch() -> None:
+    """One 10,000-character id among 10,000 once took 1.95 GB (a fixed-width array)."""
+    import tracemalloc
+
+    ids = [f"user-{i}" for i in range(10_000)]
+    ids[5_000] = "y" * 10_000
+    tracemalloc.start()
+    got = hash_many("seed", ids, 2)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 40 * 2**20, peak
+    assert got[5_000] == gb.gbhash("seed", ids[5_000], 2)
+    assert got[4_999] == gb.gbhash("seed", ids[4_999], 2)
+
+
+@pytest.mark.parametrize("value", [1, -7, 1.0, 2.5, 1e21, 1.5e-7, 2**53 + 11, 0.1 + 0.2, 123456789])
+def test_numeric_ids_are_hashed_as_javascript_writes_them(value: float) -> None:
+    from tinylift.assignment import id_string, id_strings
+
+    text = gb._hash_string(value)  # the growthbook package's JavaScript String()
+    assert id_string(value) == text
+    assert list(id_strings(np.array([value]))) == [text]
+    assert list(id_strings([value])) == [text]
+
+
+@pytest.mark.parametrize("value", [0, 0.0, float("nan"), True, False, None, "", float("inf")])
+def test_values_that_name_no_unit(value: object) -> None:
+    from tinylift.assignment import id_string
+
+    assert id_string(value) == ""

@@ -13,7 +13,7 @@ import pytest
 from tests.collector.conftest import KEY, free_port, start_collector
 
 import tinylift
-from tinylift.assignment import Assigner
+from tinylift.assignment import MAX_ID_LENGTH, Assigner
 from tinylift.demo.dataset import Company, write_catalog
 from tinylift.demo.record import register_company
 from tinylift.registry import Registry
@@ -89,6 +89,25 @@ def test_exposures_are_batched_and_flushed_on_close(workspace: Path) -> None:
     assert client.sent == len(logged) > 0
     assert client.failed == client.dropped == 0
     assert logged <= exposures(workspace)
+
+
+def test_ids_longer_than_the_collector_stores_are_counted_not_sent(
+    collector: tuple[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = collector
+    client = tinylift.Client(url, api_key=KEY)
+    try:
+        exp = client.experiments[0]
+        variant = client.rule(exp).variants[0]
+        client.log_exposure(exp, variant, "u" * MAX_ID_LENGTH)  # the longest stored
+        client.log_exposure(exp, variant, "u" * (MAX_ID_LENGTH + 1))
+        assert client.flush(timeout=60)
+        stats = client.stats()
+        assert stats["acknowledged"] == 1
+        assert stats["rejected"] == 1
+        assert f"up to {MAX_ID_LENGTH}" in caplog.text
+    finally:
+        client.close()
 
 
 def test_exposures_survive_a_collector_restart(workspace: Path) -> None:

@@ -1,6 +1,7 @@
 """Deterministic assignment compatible with GrowthBook's SDK specification."""
 
 from tinylift.assignment.hashing import (
+    MAX_ID_LENGTH,
     bucket_ranges,
     choose_many,
     choose_variation,
@@ -9,11 +10,14 @@ from tinylift.assignment.hashing import (
     fnv1a32,
     gb_hash,
     hash_many,
+    id_string,
+    id_strings,
     in_namespace,
 )
 from tinylift.assignment.layers import Assigner, ExperimentRule, Holdout
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "Assigner",
     "ExperimentRule",
     "Holdout",
@@ -25,5 +29,7 @@ __all__ = [
     "fnv1a32",
     "gb_hash",
     "hash_many",
+    "id_string",
+    "id_strings",
     "in_namespace",
 ]

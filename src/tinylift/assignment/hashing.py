@@ -33,6 +33,7 @@ from tinylift.assignment.conditions import js_number_string
 from tinylift.errors import ConfigError
 
 __all__ = [
+    "MAX_ID_LENGTH",
     "bucket_ranges",
     "choose_many",
     "choose_variation",
@@ -277,6 +278,10 @@ def _codepoints(strings: NDArray[np.str_]) -> tuple[NDArray[np.uint32], NDArray[
     lengths = np.char.str_len(strings).astype(np.int64)
     return codes, lengths
 
+
+#: The longest unit id tinylift stores: the collector refuses longer ones by name and
+#: the client counts them as rejected. Assignment itself hashes ids of any length.
+MAX_ID_LENGTH: Final = 200
 
 #: Ids up to this many characters are hashed column by column; longer ones one at a time,
 #: so one long id never widens the whole batch's fixed-width array.

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
 )
 
+from tinylift.assignment.hashing import MAX_ID_LENGTH
 from tinylift.errors import describe_validation
 from tinylift.service import data
 from tinylift.service.workspace import Workspace
@@ -126,7 +127,7 @@ def _label(value: str) -> str:
     return _printable(value)
 
 
-Id = Annotated[str, Strict(), Field(min_length=1, max_length=200), AfterValidator(_id)]
+Id = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_id)]
 When = Annotated[AwareDatetime, AfterValidator(_in_range)]  # a time zone is required
 Label = Annotated[str, Strict(), Field(max_length=64), AfterValidator(_label)]
 Name = Annotated[str, Strict(), Field(pattern=_NAME)]
