@@ -190,3 +190,30 @@ def test_teams(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "operations" in out
     _, _, err = run(capsys, "teams", "add", "growth", "--dir", str(ws))
     assert "already exists" in one_line_error(err)
+
+
+def test_a_condition_and_hash_attribute_from_the_command_line(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = ["--dir", str(ws)]
+    code, _, err = run(
+        capsys, "experiments", "create", "cli-b2b", "--team", "marketing",
+        "--condition", '{"plan": {"$inn": ["pro"]}}', *d,
+    )  # fmt: skip
+    assert code == 2
+    assert "unknown operator '$inn'" in one_line_error(err)
+    code, _, err = run(
+        capsys, "experiments", "create", "cli-b2b", "--team", "marketing",
+        "--condition", '{"plan": {"$in": ["pro"]}', *d,
+    )  # fmt: skip
+    assert "--condition: not JSON" in one_line_error(err)
+    code, _, err = run(
+        capsys, "experiments", "create", "cli-b2b", "--team", "marketing",
+        "--condition", '{"plan": {"$in": ["pro"]}, "app": {"$vgte": "2.0.0"}}',
+        "--hash-attribute", "company_id", "--hash-version", "1", *d,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = run(capsys, "experiments", "show", "cli-b2b", "--json", *d)
+    shown = json.loads(out)
+    assert shown["condition"] == {"plan": {"$in": ["pro"]}, "app": {"$vgte": "2.0.0"}}
+    assert (shown["hash_attribute"], shown["hash_version"]) == ("company_id", 1)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tinylift.cli.shared import DirOpt, JsonOpt, parse_time, workspace
@@ -105,7 +106,9 @@ def show(
         ("team / owner", f"{pub.team} / {pub.owner or '-'}"),
         ("area / layer", f"{pub.area} / {layer_text}"),
         ("variants", variants),
-        ("coverage", f"{pub.coverage:.0%}"),
+        ("coverage", f"{pub.coverage:.0%} of all units"),
+        ("targeting", _targeting(pub.targeting, pub.condition)),
+        ("hashed", f"{pub.hash_attribute} (hash version {pub.hash_version})"),
         ("OEC", pub.oec or "(the catalog's)"),
         ("secondary", ", ".join(pub.secondary) or "-"),
         ("guardrails", ", ".join(pub.guardrails) or "-"),
@@ -135,6 +138,13 @@ def show(
 
 def _split(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _targeting(targeting: dict[str, Any], condition: dict[str, Any]) -> str:
+    parts = [f"{k} in {', '.join(map(str, v))}" for k, v in targeting.items()]
+    if condition:
+        parts.append(json.dumps(condition, ensure_ascii=False))
+    return escape("; ".join(parts)) or "everyone"
 
 
 @app.command("create")
@@ -178,6 +188,17 @@ def create(
         bool,
         typer.Option("--holdout", help="A holdout: its first variant is kept from all launches."),
     ] = False,
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            help="Targeting as a GrowthBook condition in JSON, "
+            'e.g. \'{"country": {"$in": ["US"]}}\'.'
+        ),
+    ] = None,
+    hash_attribute: Annotated[
+        str, typer.Option(help="The attribute randomised (id; company_id for B2B tests).")
+    ] = "id",
+    hash_version: Annotated[int, typer.Option(help="GrowthBook's hash version, 1 or 2.")] = 2,
     file: Annotated[
         Path | None,
         typer.Option("--file", help="A YAML file with the design (the import format) instead."),
@@ -206,6 +227,12 @@ def create(
         raise ConfigError("give the slice as start,end", parameter="--layer-range")
     if len(w) != len(names):
         raise ConfigError(f"{len(names)} variants but {len(w)} weights", parameter="--weights")
+    try:
+        cond = json.loads(condition) if condition else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"not JSON: {exc.msg} at character {exc.pos}", parameter="--condition"
+        ) from None
     spec: dict[str, Any] = {
         "key": key,
         "kind": "holdout" if holdout else "experiment",
@@ -223,6 +250,9 @@ def create(
         "planned_units": planned_units,
         "planned_days": planned_days,
         "planned_mde": planned_mde,
+        "condition": cond,
+        "hash_attribute": hash_attribute,
+        "hash_version": hash_version,
     }
     experiments.create_experiment(ws, spec)
     out.print(f"experiment [bold]{key}[/] registered as a draft")
