@@ -96,7 +96,19 @@ def test_the_sdk_configuration_serves_running_experiments_and_holdouts(tmp_path:
     svc.import_experiments(ws, file)
     config = svc.sdk_config(ws)
     assert [r["key"] for r in config["experiments"]] == ["cart-badge"]
-    assert config["holdouts"] == [{"key": "holdout-2026", "share": 0.05, "experiments": None}]
+    [holdout] = config["holdouts"]
+    assert (holdout["key"], holdout["share"], holdout["experiments"]) == (
+        "holdout-2026",
+        0.05,
+        None,
+    )
+    # the same, as GrowthBook's payload: a $holdout feature, and the experiment's feature
+    # forcing its control for held-out units before its experiment rule
+    payload = svc.features_payload(ws)
+    assert set(payload["features"]) == {"$holdout:holdout-2026", "cart-badge"}
+    rules = payload["features"]["cart-badge"]["rules"]
+    assert rules[0]["parentConditions"][0]["id"] == "$holdout:holdout-2026"
+    assert rules[-1]["key"] == "cart-badge"
 
 
 def test_a_bad_entry_names_itself_and_registers_nothing(tmp_path: Path) -> None:

@@ -62,6 +62,9 @@ COMMANDS: dict[str, Entry] = {
     "report": Entry("analyze", "report_app", "Write one self-contained HTML report."),
     "anecdote": Entry("records", "anecdote", "Qualitative evidence beside the numbers."),
     "learnings": Entry("records", "learnings", "What the company learned, searchable."),
+    "portfolio": Entry(
+        "portfolio", "app", "What all the experiments add up to: health, corrected impact."
+    ),
 }
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "false_positive_risk",
     "selection_bias",
     "shrink",
+    "shrunk_total",
 ]
 
 #: Fewer decided experiments than this and pooling says so instead of shrinking.
@@ -163,6 +164,8 @@ def corrected_total(
     n = len(x)
     if n < MIN_EXPERIMENTS:
         return TotalEstimate(naive, np.nan, np.nan, np.nan, np.nan, int(chosen.sum()), n, level)
+    if not chosen.any():  # nothing shipped: its total is exactly nothing
+        return TotalEstimate(0.0, 0.0, 0.0, 0.0, 0.0, 0, n, level)
     prior = _mixture(x, s)
     bias = float(_expected_bias(x, s, b, prior))
     corrected = naive - bias
@@ -194,6 +197,37 @@ def _posterior_draws(
     idx = np.arange(len(x))
     return np.asarray(
         mean[idx, k] + np.sqrt(var[idx, k]) * rng.standard_normal((m, len(x))), dtype=np.float64
+    )
+
+
+def shrunk_total(
+    estimates: ArrayLike,
+    ses: ArrayLike,
+    selected: ArrayLike,
+    *,
+    level: float = 0.95,
+    n_draws: int = 4_000,
+    seed: int = 0,
+) -> TotalEstimate:
+    """The selected experiments' total under empirical-Bayes posteriors, with an interval.
+
+    The heavy-tailed prior is fitted to every experiment given (shipped or
+    not); the total is the sum of the selected ones' posterior means and the
+    interval comes from joint posterior draws. ``bias`` is naive minus total.
+    """
+    x, s = _arrays(estimates, ses)
+    chosen = np.asarray(selected, dtype=bool).ravel()
+    naive = float(x[chosen].sum())
+    n = len(x)
+    if n < MIN_EXPERIMENTS:
+        return TotalEstimate(naive, np.nan, np.nan, np.nan, np.nan, int(chosen.sum()), n, level)
+    prior = _mixture(x, s)
+    resp, mean_k, _ = _components(x, s, *prior)
+    total = float((resp * mean_k).sum(axis=1)[chosen].sum())
+    draws = _posterior_draws(x[chosen], s[chosen], prior, np.random.default_rng(seed), n_draws)
+    lo, hi = np.quantile(draws.sum(axis=1), [(1 - level) / 2, (1 + level) / 2])
+    return TotalEstimate(
+        naive, total, float(lo), float(hi), naive - total, int(chosen.sum()), n, level
     )
 
 

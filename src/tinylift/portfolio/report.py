@@ -1,0 +1,58 @@
+"""The portfolio as one result: what the page, ``tinylift portfolio --json`` and Python share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tinylift.portfolio.health import program_health
+from tinylift.portfolio.impact import cumulative_impact
+from tinylift.portfolio.model import MetricInfo, Record
+
+__all__ = ["Portfolio", "build"]
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Program health by team, area and quarter, and the cumulative impact of what shipped."""
+
+    overall: dict[str, Any]
+    by_team: list[dict[str, Any]]
+    by_area: list[dict[str, Any]]
+    by_quarter: list[dict[str, Any]]
+    impact: list[dict[str, Any]]
+    shared_metrics: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "overall": self.overall,
+            "by_team": self.by_team,
+            "by_area": self.by_area,
+            "by_quarter": self.by_quarter,
+            "impact": self.impact,
+            "shared_metrics": self.shared_metrics,
+        }
+
+
+def build(
+    records: Sequence[Record],
+    metrics: Sequence[MetricInfo],
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    seed: int = 0,
+) -> Portfolio:
+    """The portfolio of these experiments (pure: the same records give the same numbers)."""
+    overall = program_health(records, by="all", alpha=alpha, power=power)
+    return Portfolio(
+        overall=overall[0] if overall else {},
+        by_team=program_health(records, by="team", alpha=alpha, power=power),
+        by_area=program_health(records, by="area", alpha=alpha, power=power),
+        by_quarter=program_health(records, by="quarter", alpha=alpha, power=power),
+        impact=cumulative_impact(records, metrics, alpha=alpha, seed=seed),
+        # the short list every scorecard leads with: the OEC first, then guardrails
+        shared_metrics=[m.name for m in metrics if m.role == "oec"]
+        + [m.name for m in metrics if m.role == "guardrail"],
+    )

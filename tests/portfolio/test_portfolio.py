@@ -1,0 +1,138 @@
+"""The portfolio on programs whose truth is known."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from tinylift.portfolio import MetricInfo, Record, Row, build, cumulative_impact, program_health
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+METRICS = [
+    MetricInfo("conversion", "oec", value_per_unit=95.0),
+    MetricInfo("return_rate", "guardrail", lower_is_better=True),
+    MetricInfo("clicks", "secondary"),
+]
+
+
+def simulated_program(
+    rng: np.random.Generator, n: int = 60, teams: tuple[str, ...] = ("growth", "checkout")
+) -> tuple[list[Record], dict[str, float]]:
+    """Experiments with known true effects on the OEC; the significant winners ship."""
+    records, truth = [], {}
+    for i in range(n):
+        se = rng.uniform(0.001, 0.003)
+        true = 0.0 if rng.random() < 0.6 else rng.standard_t(3) * 0.002
+        est = true + se * rng.standard_normal()
+        sig = abs(est) > 1.96 * se
+        verdict = ("better" if est > 0 else "worse") if sig else "inconclusive"
+        ship = sig and est > 0
+        started = START + timedelta(days=int(rng.integers(0, 300)))
+        rows = (
+            Row("conversion", "treatment", est, est - 1.96 * se, est + 1.96 * se,
+                est / 0.1, se / 0.1, verdict, sig, False),
+            Row("return_rate", "treatment", 0.0, -0.01, 0.01, 0.0, 0.05, "inconclusive", False,
+                True),
+        )  # fmt: skip
+        key = f"exp-{i}"
+        records.append(
+            Record(
+                key=key,
+                team=teams[i % len(teams)],
+                area="pricing" if i % 3 else "onboarding",
+                status="decided",
+                started_at=started,
+                stopped_at=started + timedelta(days=21),
+                decided_at=started + timedelta(days=int(rng.integers(21, 40))),
+                outcome="ship" if ship else "abandon",
+                shipped_variant="treatment" if ship else None,
+                oec="conversion",
+                planned_mde=0.02,
+                rows=rows,
+            )
+        )
+        truth[key] = true
+    return records, truth
+
+
+def test_the_corrected_total_covers_the_truth_while_the_naive_sum_overstates_it() -> None:
+    rng = np.random.default_rng(16)
+    covered, naive_over = 0, 0
+    programs = 60
+    for _ in range(programs):
+        records, truth = simulated_program(rng)
+        impact = cumulative_impact(records, METRICS, n_boot=400)
+        oec = next(m for m in impact if m["metric"] == "conversion")
+        true_total = sum(truth[r.key] for r in records if r.shipped)
+        c = oec["corrected"]
+        covered += c["ci_low"] <= true_total <= c["ci_high"]
+        naive_over += oec["naive"] > true_total
+    # 60 programs: 95 % coverage within 3 Monte Carlo SE; the naive sum too high most times
+    assert abs(covered / programs - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / programs)
+    assert naive_over / programs > 0.75
+
+
+def test_impact_is_in_metric_units_and_money_and_compounds_in_ship_order() -> None:
+    records, _ = simulated_program(np.random.default_rng(3))
+    oec = next(m for m in cumulative_impact(records, METRICS) if m["metric"] == "conversion")
+    shipped = [r for r in records if r.shipped]
+    assert oec["shipped"] == len(shipped) > 0
+    assert oec["naive"] == pytest.approx(sum(r.row("conversion").effect for r in shipped))  # type: ignore[union-attr]
+    assert oec["money"]["naive"] == pytest.approx(95.0 * oec["naive"])
+    dates = [t["date"] for t in oec["timeline"]]
+    assert dates == sorted(dates)
+    expected = np.prod([1 + t["rel_effect"] for t in oec["timeline"]]) - 1
+    assert oec["timeline"][-1]["compounded_rel"] == pytest.approx(expected)
+    # a guardrail nothing was shipped on gets the shrunk total only
+    guard = next(m for m in cumulative_impact(records, METRICS) if m["metric"] == "return_rate")
+    assert guard["corrected"] is None
+    assert guard["shrunk"] is not None
+    assert all(m["metric"] != "clicks" for m in cumulative_impact(records, METRICS))
+
+
+def test_with_fewer_than_five_decided_experiments_it_says_so() -> None:
+    records, _ = simulated_program(np.random.default_rng(4), n=4)
+    oec = next(m for m in cumulative_impact(records, METRICS) if m["metric"] == "conversion")
+    assert oec["corrected"] is None
+    assert oec["shrunk"] is None
+    assert "too few" in oec["note"]
+
+
+def test_program_health_by_team_and_quarter() -> None:
+    records, _ = simulated_program(np.random.default_rng(5))
+    teams = program_health(records, by="team")
+    assert [t["team"] for t in teams] == ["checkout", "growth"]
+    assert sum(t["decided"] for t in teams) == len(records)
+    overall = program_health(records, by="all")[0]
+    verdicts = [r.row("conversion").verdict for r in records]  # type: ignore[union-attr]
+    assert overall["win_rate"] == pytest.approx(verdicts.count("better") / len(records))
+    assert overall["learning_rate"] == pytest.approx(
+        (verdicts.count("better") + verdicts.count("worse") + verdicts.count("flat")) / len(records)
+    )
+    # rel_se 0.01-0.03 against a planned 2 % MDE: (1.96 + 0.84) * rel_se > 0.02 for most
+    assert 0.5 < overall["underpowered_share"] <= 1.0
+    quarters = program_health(records, by="quarter")
+    assert all(q["quarter"].startswith("2026-Q") for q in quarters)
+    assert 0 <= overall["false_positive_risk"] <= 1
+
+
+def test_a_program_that_wins_too_often_is_told_so() -> None:
+    records, _ = simulated_program(np.random.default_rng(6), n=10)
+    bold = [
+        Record(**{**r.__dict__, "rows": tuple(
+            Row(**{**row.__dict__, "verdict": "better", "significant": True}) for row in r.rows
+        )})
+        for r in records
+    ]  # fmt: skip
+    assert "too safe" in program_health(bold, by="all")[0]["note"]
+
+
+def test_the_portfolio_is_one_result_for_json_page_and_python() -> None:
+    records, _ = simulated_program(np.random.default_rng(7))
+    a = build(records, METRICS, seed=1).to_dict()
+    b = build(records, METRICS, seed=1).to_dict()
+    assert a == b
+    assert a["shared_metrics"] == ["conversion", "return_rate"]
+    assert {"overall", "by_team", "by_area", "by_quarter", "impact"} <= set(a)
