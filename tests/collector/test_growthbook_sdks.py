@@ -35,7 +35,7 @@ from tests.collector.conftest import KEY, free_port, start_collector
 import tinylift
 from tinylift.assignment import MAX_ID_LENGTH
 from tinylift.demo.dataset import write_catalog
-from tinylift.errors import Conflict
+from tinylift.registry import create_experiment, start_experiment
 from tinylift.service import Workspace
 from tinylift.service import experiments as svc
 
@@ -83,15 +83,9 @@ def server(
     svc.add_team(ws, "growth")
     rng = random.Random(2026)
     room = {"checkout": 1.0, "search": 1.0, "onboarding": 1.0}
-    for i in range(N_EXPERIMENTS):
-        svc.create_experiment(ws, _design(rng, i, room))
-        try:
-            svc.start_experiment(ws, f"exp-{i:03d}")
-        except Conflict as exc:  # pragma: no cover - the room above prevents it
-            raise AssertionError(exc) from None
+    designs = [_design(rng, i, room) for i in range(N_EXPERIMENTS)]
     for key, held in (("holdout-2026", 5), ("holdout-q4", 10)):
-        svc.create_experiment(
-            ws,
+        designs.append(
             {
                 "key": key,
                 "kind": "holdout",
@@ -101,9 +95,15 @@ def server(
                     {"key": "holdout", "weight": held},
                     {"key": "general", "weight": 100 - held},
                 ],
-            },
+            }
         )
-        svc.start_experiment(ws, key)
+    catalog = ws.catalog()
+    with ws.registry() as reg:  # one connection for all (the service opens one per call)
+        for spec in designs:
+            with reg.session() as s:
+                create_experiment(s, spec=svc.apply_defaults(spec, catalog), catalog=catalog)
+            with reg.session() as s:
+                start_experiment(s, key=spec["key"])
     print(f"registered in {time.monotonic() - began:.1f} s")
     port = free_port()
     proc = start_collector(root, port)

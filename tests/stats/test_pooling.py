@@ -38,7 +38,7 @@ def test_the_corrected_interval_covers_the_true_total_of_what_shipped(kind: str)
         shipped = x > 1.96 * s
         if not shipped.any():
             continue
-        r = corrected_total(x, s, shipped, seed=len(covered), n_boot=500)
+        r = corrected_total(x, s, shipped, seed=len(covered), n_boot=300)
         truth = a[shipped].sum()
         covered.append(r.ci_low <= truth <= r.ci_high)
         naive_error.append(r.naive - truth)
