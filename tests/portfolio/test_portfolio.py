@@ -136,3 +136,75 @@ def test_the_portfolio_is_one_result_for_json_page_and_python() -> None:
     assert a == b
     assert a["shared_metrics"] == ["conversion", "return_rate"]
     assert {"overall", "by_team", "by_area", "by_quarter", "impact"} <= set(a)
+
+
+def _with_rows(r: Record, *rows: Row) -> Record:
+    return Record(**{**r.__dict__, "rows": r.rows + rows})
+
+
+def test_a_team_whose_win_hurt_a_guardrail_is_flagged_and_others_are_not() -> None:
+    rng = np.random.default_rng(8)
+    records, _ = simulated_program(rng, n=40)
+    # a discount: conversion up, returns up (significantly), shipped by sales
+    discount = Record(
+        key="price-discount-10", team="sales", area="pricing", status="decided",
+        started_at=START, stopped_at=START + timedelta(days=28),
+        decided_at=START + timedelta(days=30), outcome="ship", shipped_variant="treatment",
+        oec="conversion",
+        rows=(
+            Row("conversion", "treatment", 0.006, 0.004, 0.008, 0.06, 0.01, "better", True, False),
+            Row("return_rate", "treatment", 0.012, 0.006, 0.018, 0.1, 0.025, "worse", True, True),
+        ),
+    )  # fmt: skip
+    metrics = [*METRICS, MetricInfo("revenue", "secondary", team="sales")]
+    result = build([*records, discount], metrics).alignment
+    flagged = {(c["experiment"], c["hurt"]) for c in result["conflicts"]}
+    assert flagged == {("price-discount-10", "return_rate")}
+    assert result["net"]["sales"]["return_rate"]["effect"] == pytest.approx(0.012)
+    assert result["tested"] > 1  # the other ships were tested too, and not flagged
+
+
+def test_the_vanity_metric_is_flagged_by_metric_quality() -> None:
+    rng = np.random.default_rng(9)
+    records, _ = simulated_program(rng, n=60)
+    with_clicks = []
+    for r in records:
+        eng = rng.normal(0, 0.05) if rng.random() < 0.5 else 0.0  # engagement moves a lot
+        est = eng + 0.01 * rng.standard_normal()
+        sig = abs(est) > 0.0196
+        verdict = ("better" if est > 0 else "worse") if sig else "inconclusive"
+        clicks = Row("clicks", "treatment", est * 3, (est - 0.0196) * 3, (est + 0.0196) * 3,
+                     est, 0.01, verdict, sig, False)  # fmt: skip
+        # revenue tracks conversion (same true effect, its own noise)
+        conv = r.rows[0]
+        rev_est = conv.rel_effect + 0.01 * rng.standard_normal()  # type: ignore[operator]
+        rsig = abs(rev_est) > 0.0196
+        rev = Row("revenue", "treatment", rev_est * 12, (rev_est - 0.0196) * 12,
+                  (rev_est + 0.0196) * 12, rev_est, 0.01,
+                  ("better" if rev_est > 0 else "worse") if rsig else "inconclusive", rsig, False)  # fmt: skip
+        with_clicks.append(_with_rows(r, clicks, rev))
+    metrics = [*METRICS, MetricInfo("revenue", "secondary")]
+    quality = {q["metric"]: q for q in build(with_clicks, metrics).metric_quality}
+    assert quality["clicks"]["vanity"]
+    assert not quality["revenue"]["vanity"]
+    assert quality["revenue"]["correlation"] > 0.5
+    assert quality["clicks"]["sensitivity"] > quality["return_rate"]["sensitivity"]
+
+
+def test_the_holdout_reconciles_with_the_corrected_total_or_is_flagged() -> None:
+    rng = np.random.default_rng(10)
+    records, truth = simulated_program(rng)
+    true_total = sum(truth[r.key] for r in records if r.shipped)
+
+    def holdout(effect: float) -> Record:
+        row = Row("conversion", "general", effect, effect - 0.004, effect + 0.004, None, None,
+                  "inconclusive", False, False)  # fmt: skip
+        return Record(key="holdout-2026", team="growth", area="other", status="running",
+                      started_at=START, stopped_at=None, kind="holdout", rows=(row,))  # fmt: skip
+
+    agrees = build([*records, holdout(true_total)], METRICS).holdout
+    assert [h["metric"] for h in agrees] == ["conversion"]
+    assert not agrees[0]["flagged"]
+    assert agrees[0]["naive_total"] > agrees[0]["corrected_total"]
+    disagrees = build([*records, holdout(true_total + 0.2)], METRICS).holdout
+    assert disagrees[0]["flagged"]

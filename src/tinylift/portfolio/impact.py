@@ -10,7 +10,7 @@ import numpy as np
 from tinylift.portfolio.model import MetricInfo, Record
 from tinylift.stats.pooling import MIN_EXPERIMENTS, corrected_total, shrunk_total
 
-__all__ = ["cumulative_impact"]
+__all__ = ["cumulative_impact", "holdout_check"]
 
 
 def _money(value: float | None, per_unit: float | None) -> float | None:
@@ -118,4 +118,50 @@ def cumulative_impact(
                 )
         entry["timeline"] = timeline
         out.append(entry)
+    return out
+
+
+def holdout_check(
+    records: Sequence[Record], impact: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The long-term holdout against the corrected total, metric by metric.
+
+    The holdout's scorecard compares everyone else with the held-out units:
+    its effect is what everything shipped did, measured directly. It is set
+    beside the corrected total of the ships decided before the holdout's
+    analysis (a total of per-experiment effects, each on its own population
+    and from its ship date: an approximation the check states), and flagged
+    when the holdout's estimate falls outside the corrected interval.
+    """
+    out = []
+    for h in records:
+        if h.kind != "holdout" or not h.rows:
+            continue
+        for entry in impact:
+            row = h.row(entry["metric"])
+            best = entry["corrected"] or entry["shrunk"]
+            if row is None or best is None:
+                continue
+            lo, hi = best["ci_low"], best["ci_high"]
+            outside = lo is not None and hi is not None and not lo <= row.effect <= hi
+            out.append(
+                {
+                    "holdout": h.key,
+                    "metric": entry["metric"],
+                    "holdout_effect": row.effect,
+                    "holdout_ci_low": row.ci_low,
+                    "holdout_ci_high": row.ci_high,
+                    "corrected_total": best["total"],
+                    "corrected_ci_low": lo,
+                    "corrected_ci_high": hi,
+                    "naive_total": entry["naive"],
+                    "flagged": bool(outside),
+                    "note": (
+                        "the holdout's estimate lies outside the corrected interval: shipped "
+                        "effects may have faded, interacted, or been overstated"
+                        if outside
+                        else None
+                    ),
+                }
+            )
     return out

@@ -6,22 +6,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinylift.portfolio.alignment import alignment
 from tinylift.portfolio.health import program_health
-from tinylift.portfolio.impact import cumulative_impact
+from tinylift.portfolio.impact import cumulative_impact, holdout_check
 from tinylift.portfolio.model import MetricInfo, Record
+from tinylift.portfolio.quality import metric_quality
 
 __all__ = ["Portfolio", "build"]
 
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Program health by team, area and quarter, and the cumulative impact of what shipped."""
+    """Program health, the cumulative impact of what shipped and the holdout's check of it,
+    who moved which shared metric, and which metrics track the OEC."""
 
     overall: dict[str, Any]
     by_team: list[dict[str, Any]]
     by_area: list[dict[str, Any]]
     by_quarter: list[dict[str, Any]]
     impact: list[dict[str, Any]]
+    holdout: list[dict[str, Any]] = field(default_factory=list)
+    alignment: dict[str, Any] = field(default_factory=dict)
+    metric_quality: list[dict[str, Any]] = field(default_factory=list)
     shared_metrics: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,6 +38,9 @@ class Portfolio:
             "by_area": self.by_area,
             "by_quarter": self.by_quarter,
             "impact": self.impact,
+            "holdout": self.holdout,
+            "alignment": self.alignment,
+            "metric_quality": self.metric_quality,
             "shared_metrics": self.shared_metrics,
         }
 
@@ -46,12 +55,16 @@ def build(
 ) -> Portfolio:
     """The portfolio of these experiments (pure: the same records give the same numbers)."""
     overall = program_health(records, by="all", alpha=alpha, power=power)
+    impact = cumulative_impact(records, metrics, alpha=alpha, seed=seed)
     return Portfolio(
         overall=overall[0] if overall else {},
         by_team=program_health(records, by="team", alpha=alpha, power=power),
         by_area=program_health(records, by="area", alpha=alpha, power=power),
         by_quarter=program_health(records, by="quarter", alpha=alpha, power=power),
-        impact=cumulative_impact(records, metrics, alpha=alpha, seed=seed),
+        impact=impact,
+        holdout=holdout_check(records, impact),
+        alignment=alignment(records, metrics, alpha=alpha),
+        metric_quality=metric_quality(records, metrics),
         # the short list every scorecard leads with: the OEC first, then guardrails
         shared_metrics=[m.name for m in metrics if m.role == "oec"]
         + [m.name for m in metrics if m.role == "guardrail"],
