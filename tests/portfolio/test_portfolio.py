@@ -179,9 +179,9 @@ def test_the_vanity_metric_is_flagged_by_metric_quality() -> None:
         conv = r.rows[0]
         rev_est = conv.rel_effect + 0.01 * rng.standard_normal()  # type: ignore[operator]
         rsig = abs(rev_est) > 0.0196
+        rv = ("better" if rev_est > 0 else "worse") if rsig else "inconclusive"
         rev = Row("revenue", "treatment", rev_est * 12, (rev_est - 0.0196) * 12,
-                  (rev_est + 0.0196) * 12, rev_est, 0.01,
-                  ("better" if rev_est > 0 else "worse") if rsig else "inconclusive", rsig, False)  # fmt: skip
+                  (rev_est + 0.0196) * 12, rev_est, 0.01, rv, rsig, False)  # fmt: skip
         with_clicks.append(_with_rows(r, clicks, rev))
     metrics = [*METRICS, MetricInfo("revenue", "secondary")]
     quality = {q["metric"]: q for q in build(with_clicks, metrics).metric_quality}
