@@ -208,3 +208,21 @@ def test_the_holdout_reconciles_with_the_corrected_total_or_is_flagged() -> None
     assert agrees[0]["naive_total"] > agrees[0]["corrected_total"]
     disagrees = build([*records, holdout(true_total + 0.2)], METRICS).holdout
     assert disagrees[0]["flagged"]
+
+
+def test_the_roadmap_forecasts_planned_experiments_from_the_programs_record() -> None:
+    records, _ = simulated_program(np.random.default_rng(11))
+    drafts = [
+        Record(key=f"plan-{i}", team="growth", area="pricing", status="draft", started_at=None,
+               stopped_at=None, oec="conversion")
+        for i in range(10)
+    ]  # fmt: skip
+    result = build([*records, *drafts], METRICS)
+    [forecast] = [f for f in result.roadmap if f["metric"] == "conversion"]
+    oec = next(m for m in result.impact if m["metric"] == "conversion")
+    per_ship = oec["corrected"]["total"] / oec["shipped"]
+    # the ship rate's posterior mean under a uniform prior, times the corrected effect per ship
+    rate = (oec["shipped"] + 1) / (oec["experiments"] + 2)
+    assert forecast["planned"] == 10
+    assert forecast["expected_total"] == pytest.approx(10 * rate * per_ship, rel=0.1)
+    assert forecast["ci_low"] < forecast["expected_total"] < forecast["ci_high"]

@@ -100,6 +100,23 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def test_the_portfolio_page_draws_its_figures(server: str, page: Page) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#handle", "vic")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{server}/experiments")
+    page.click("nav a[href='/portfolio']")
+    page.wait_for_url(f"{server}/portfolio")
+    assert page.locator("table.impact tbody tr[data-metric='conversion']").count() == 1
+    page.wait_for_selector("[data-plot='fig-impact-conversion'] .main-svg")
+    page.wait_for_selector("[data-plot='fig-alignment'] .main-svg")
+    _shot(page, "portfolio")
+    _axe(page, "portfolio page")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    page.click("form.who button")  # sign out for the next test
+
+
 def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page) -> None:
     # sign in, from the keyboard
     page.goto(f"{server}/experiments")

@@ -86,3 +86,28 @@ def portfolio(dir: DirOpt = None, as_json: JsonOpt = False) -> None:
     for m in result.impact:
         if m["note"]:
             out.print(f"[dim]{m['note']}[/]")
+    for h in result.holdout:
+        state = "[red]outside the corrected interval[/]" if h["flagged"] else "within it"
+        out.print(
+            f"holdout {h['holdout']} on {h['metric']}: {_num(h['holdout_effect'])} "
+            f"(corrected total {_num(h['corrected_total'])}): {state}"
+        )
+    for f in result.roadmap:
+        out.print(
+            f"roadmap: {f['planned']} planned experiments would add about "
+            f"{_num(f['expected_total'])} to {f['metric']} "
+            f"({f['level']:.0%}: {_num(f['ci_low'])} … {_num(f['ci_high'])})"
+        )
+    conflicts = result.alignment.get("conflicts", [])
+    for c in conflicts:
+        out.print(
+            f"[yellow]conflict:[/] {c['team']}'s {c['experiment']} helped "
+            f"{', '.join(c['helped'])} but hurt {c['hurt']} ({_num(c['effect'])}, "
+            f"FDR-adjusted p {c['p_adjusted']:.3g})"
+        )
+    vanity = [q["metric"] for q in result.metric_quality if q["vanity"]]
+    if vanity:
+        out.print(
+            f"[yellow]looks good, doesn't matter:[/] {', '.join(vanity)} often move(s) while the "
+            "OEC does not, and do(es) not track it"
+        )

@@ -148,7 +148,8 @@ def record_company(
         registry,
         engine,
         catalog,
-        keys=started,
+        # the holdout too: the portfolio checks the shipped total against it
+        keys=[*started, HOLDOUT.key],
         cutoff=_day(sim.days),
         alpha=alpha,
         srm_alpha=srm_alpha,

@@ -7,7 +7,7 @@ the registry. The pooling maths is in :mod:`tinylift.stats.pooling`.
 
 from tinylift.portfolio.alignment import alignment
 from tinylift.portfolio.health import program_health
-from tinylift.portfolio.impact import cumulative_impact, holdout_check
+from tinylift.portfolio.impact import cumulative_impact, holdout_check, roadmap
 from tinylift.portfolio.model import MetricInfo, Record, Row
 from tinylift.portfolio.quality import metric_quality
 from tinylift.portfolio.report import Portfolio, build
@@ -23,4 +23,5 @@ __all__ = [
     "holdout_check",
     "metric_quality",
     "program_health",
+    "roadmap",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from tinylift.portfolio.model import MetricInfo, Record
 from tinylift.stats.pooling import MIN_EXPERIMENTS, corrected_total, shrunk_total
 
-__all__ = ["cumulative_impact", "holdout_check"]
+__all__ = ["cumulative_impact", "holdout_check", "roadmap"]
 
 
 def _money(value: float | None, per_unit: float | None) -> float | None:
@@ -164,4 +164,51 @@ def holdout_check(
                     ),
                 }
             )
+    return out
+
+
+def roadmap(
+    records: Sequence[Record],
+    impact: Sequence[dict[str, Any]],
+    *,
+    draws: int = 4_000,
+    seed: int = 0,
+    level: float = 0.8,
+) -> list[dict[str, Any]]:
+    """Expected impact of the planned (draft) experiments, from the program's own record.
+
+    Per shared metric the experiments are shipped on: each planned experiment
+    ships with the program's ship rate (uncertain: a Beta posterior on the
+    decided ones), and a ship adds an effect drawn from the corrected effects
+    of past ships (the corrected total shared out in proportion to the
+    empirical-Bayes estimates). Gives the expected total and an ``level``
+    interval, by simulation.
+    """
+    planned = [r for r in records if r.kind == "experiment" and r.status == "draft"]
+    decided = [r for r in records if r.kind == "experiment" and r.outcome is not None]
+    shipped = [r for r in decided if r.shipped]
+    out = []
+    rng = np.random.default_rng(seed)
+    for entry in impact:
+        if entry["corrected"] is None or not shipped:
+            continue
+        effects = np.array([t["effect"] for t in entry["timeline"]], dtype=np.float64)
+        if effects.size == 0 or entry["naive"] == 0:
+            continue
+        scale = entry["corrected"]["total"] / entry["naive"]  # the winner's curse, taken out
+        rate = rng.beta(len(shipped) + 1, len(decided) - len(shipped) + 1, size=draws)
+        wins = rng.binomial(len(planned), rate)
+        totals = np.array([scale * rng.choice(effects, size=k).sum() if k else 0.0 for k in wins])
+        lo, hi = np.quantile(totals, [(1 - level) / 2, (1 + level) / 2])
+        out.append(
+            {
+                "metric": entry["metric"],
+                "planned": len(planned),
+                "ship_rate": len(shipped) / len(decided),
+                "expected_total": float(totals.mean()),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "level": level,
+            }
+        )
     return out

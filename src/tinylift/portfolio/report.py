@@ -8,7 +8,7 @@ from typing import Any
 
 from tinylift.portfolio.alignment import alignment
 from tinylift.portfolio.health import program_health
-from tinylift.portfolio.impact import cumulative_impact, holdout_check
+from tinylift.portfolio.impact import cumulative_impact, holdout_check, roadmap
 from tinylift.portfolio.model import MetricInfo, Record
 from tinylift.portfolio.quality import metric_quality
 
@@ -28,6 +28,7 @@ class Portfolio:
     holdout: list[dict[str, Any]] = field(default_factory=list)
     alignment: dict[str, Any] = field(default_factory=dict)
     metric_quality: list[dict[str, Any]] = field(default_factory=list)
+    roadmap: list[dict[str, Any]] = field(default_factory=list)
     shared_metrics: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,6 +42,7 @@ class Portfolio:
             "holdout": self.holdout,
             "alignment": self.alignment,
             "metric_quality": self.metric_quality,
+            "roadmap": self.roadmap,
             "shared_metrics": self.shared_metrics,
         }
 
@@ -65,6 +67,7 @@ def build(
         holdout=holdout_check(records, impact),
         alignment=alignment(records, metrics, alpha=alpha),
         metric_quality=metric_quality(records, metrics),
+        roadmap=roadmap(records, impact, seed=seed),
         # the short list every scorecard leads with: the OEC first, then guardrails
         shared_metrics=[m.name for m in metrics if m.role == "oec"]
         + [m.name for m in metrics if m.role == "guardrail"],

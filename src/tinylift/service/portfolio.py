@@ -103,8 +103,41 @@ def metric_infos(ws: Workspace) -> list[MetricInfo]:
     ]
 
 
+def _version(ws: Workspace) -> tuple[Any, ...]:
+    """What the portfolio depends on: snapshots, decisions, experiments (cheap to read)."""
+    from sqlalchemy import func, select
+
+    from tinylift.registry.models import Decision, Experiment, Snapshot
+
+    with ws.registry() as reg, reg.session() as s:
+        described = select(
+            Experiment.id, Experiment.status, Experiment.team_id, Experiment.area
+        ).order_by(Experiment.id)
+        return (
+            s.scalar(select(func.max(Snapshot.id))),
+            s.scalar(select(func.count(Decision.id))),
+            s.scalar(select(func.max(Decision.id))),
+            hash(tuple(tuple(row) for row in s.execute(described))),
+        )
+
+
+_CACHE: dict[tuple[Any, ...], Portfolio] = {}
+
+
 def portfolio(ws: Workspace, *, seed: int = 0) -> Portfolio:
-    """What the workspace's experiments add up to (see :mod:`tinylift.portfolio`)."""
+    """What the workspace's experiments add up to (see :mod:`tinylift.portfolio`).
+
+    The result is kept until a snapshot, decision or experiment changes (its
+    bootstrap takes a moment), so the page, the API and the command agree.
+    """
     from tinylift.portfolio import build
 
-    return build(records(ws), metric_infos(ws), seed=seed)
+    path = ws.catalog_path
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    key = (ws.registry_url, str(path), stamp, seed, *_version(ws))
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        found = _CACHE[key] = build(records(ws), metric_infos(ws), seed=seed)
+    return found

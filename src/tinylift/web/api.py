@@ -194,6 +194,17 @@ def data_health(request: Request, user: Reader) -> dict[str, Any]:
     }
 
 
+@router.get("/portfolio")
+def portfolio_(request: Request, user: Reader) -> dict[str, Any]:
+    """What all the experiments add up to: the page's numbers, as ``tinylift portfolio --json``."""
+    import json
+
+    from tinylift.service.portfolio import portfolio
+
+    doc: dict[str, Any] = json.loads(json.dumps(portfolio(_ws(request)).to_dict(), default=str))
+    return doc
+
+
 @router.get("/learnings")
 def learnings(request: Request, user: Reader, q: str = "") -> list[dict[str, Any]]:
     """Learnings holding every word of ``q``."""

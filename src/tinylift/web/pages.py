@@ -538,6 +538,25 @@ async def teams_page(request: Request, user: User) -> HTMLResponse:
     return _render(request, "teams.html.j2", user=user, teams=teams)
 
 
+@router.get("/portfolio")
+async def portfolio_page(request: Request, user: User) -> HTMLResponse:
+    import asyncio
+
+    from tinylift.reports.portfolio import figures
+    from tinylift.service.portfolio import portfolio
+
+    result = (await asyncio.to_thread(portfolio, _ws(request))).to_dict()
+    return _render(
+        request,
+        "portfolio.html.j2",
+        user=user,
+        p=result,
+        figures=figures(result),
+        pct=lambda x: f"{100 * x:.0f} %" if isinstance(x, (int, float)) else "–",
+        num=_num,
+    )
+
+
 @router.get("/learnings")
 async def learnings_page(request: Request, user: User, q: str = "") -> HTMLResponse:
     found = records.search_learnings(_ws(request), q.strip())
