@@ -285,7 +285,8 @@ def _mixture(x: F64, s: F64, iterations: int = 500) -> tuple[F64, F64, float]:
             weights = new
             break
         weights = new
-    return scales, weights, centre
+    keep = weights > 1e-8  # components the data gave no weight cost time, not accuracy
+    return scales[keep], weights[keep] / weights[keep].sum(), centre
 
 
 def shrink(
