@@ -29,7 +29,12 @@ def test_the_api_page_and_command_agree(
     html = page.text
     for m in ours["impact"]:
         assert f'data-metric="{m["metric"]}"' in html
-    assert html.count('type="application/json"') == len(ours["impact"]) + 2  # + heatmap, rates
+    from tinylift.reports.portfolio import figures
+
+    drawn = figures(ours)
+    assert html.count('type="application/json"') == len(drawn) > 0
+    for fig_id, _, _ in drawn:
+        assert f'data-plot="fig-{fig_id}"' in html
     assert f"<strong>{ours['overall']['decided']}</strong> of {ours['overall']['started']}" in html
 
 

@@ -235,9 +235,7 @@ class Holdout:
         value = _hash_value(_attrs(unit_id, attributes), self.hash_attribute)
         if not value:
             return False
-        n = gb_hash(self.seed or self.key, value, 2)
-        assert n is not None
-        return n < self.share
+        return _shared_hash(self.seed or self.key, value, 2) < self.share
 
     def covers(self, experiment: str) -> bool:
         """Whether the holdout applies to an experiment."""
@@ -268,6 +266,32 @@ class Holdout:
             d.get("hash_attribute") or "id",
             d.get("seed"),
         )
+
+
+_SEEN: dict[tuple[str, str, int], float] = {}
+_SEEN_CHARS = 0
+#: Characters of ids the cache below may hold (bounded memory whatever the ids).
+_SEEN_LIMIT = 2_000_000
+
+
+def _shared_hash(seed: str, value: str, version: int) -> float:
+    """``gb_hash`` for hashes many experiments repeat for one unit (holdouts, layers).
+
+    Assigning one unit to every experiment hashes its id with each holdout's and
+    each layer's seed again and again; the last few thousand answers are kept.
+    """
+    global _SEEN_CHARS
+    key = (seed, value, version)
+    found = _SEEN.get(key)
+    if found is None:
+        n = gb_hash(seed, value, version)
+        assert n is not None
+        if _SEEN_CHARS + len(value) > _SEEN_LIMIT:
+            _SEEN.clear()
+            _SEEN_CHARS = 0
+        _SEEN[key] = found = n
+        _SEEN_CHARS += len(value) + len(seed)
+    return found
 
 
 def _attrs(unit_id: object, attributes: Mapping[str, object] | None) -> Mapping[str, object]:
@@ -422,9 +446,8 @@ class Assigner:
                 found = e.variants.index(kept)
         if found < 0:
             if not e.all_filters and e.layer is not None:
-                n = gb_hash("__" + e.layer, value, 1)
-                assert n is not None
-                if not e.layer_range[0] <= n < e.layer_range[1]:
+                slot = _shared_hash("__" + e.layer, value, 1)
+                if not e.layer_range[0] <= slot < e.layer_range[1]:
                     return None
             cond = e.full_condition
             if cond and not eval_condition(attrs, cond, self.saved_groups):

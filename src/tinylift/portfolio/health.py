@@ -86,13 +86,13 @@ def _summary(records: Sequence[Record], alpha: float, power: float) -> dict[str,
         "false_positive_risk": None,
         "note": None,
     }
-    if n:
+    if wins:  # the share of the wins that are false (none to judge without a win)
         out["false_positive_risk"] = false_positive_risk(wins, n, alpha=alpha, power=power)["fpr"]
-        if wins / n > BOLD_WIN_RATE and n >= 5:
-            out["note"] = (
-                f"{wins} of {n} experiments won ({wins / n:.0%}); mature programs win 10-30 % of "
-                "the time, so these ideas may be too safe to teach much"
-            )
+    if n >= 5 and wins / n > BOLD_WIN_RATE:
+        out["note"] = (
+            f"{wins} of {n} experiments won ({wins / n:.0%}); mature programs win 10-30 % of "
+            "the time, so these ideas may be too safe to teach much"
+        )
     return out
 
 

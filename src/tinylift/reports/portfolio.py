@@ -121,6 +121,8 @@ def figures(portfolio: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
     holdouts = {h["metric"]: h for h in portfolio["holdout"]}
     for entry in portfolio["impact"]:
+        if not entry["timeline"]:
+            continue  # nothing shipped: the table says so
         fig = impact_figure(entry, holdouts.get(entry["metric"]))
         out.append(
             (
@@ -130,7 +132,8 @@ def figures(portfolio: dict[str, Any]) -> list[tuple[str, str, str]]:
                 str(fig.to_json()),
             )
         )
-    if portfolio["alignment"].get("teams"):
+    net = portfolio["alignment"].get("net", {})
+    if any(cell is not None for row in net.values() for cell in row.values()):
         out.append(
             (
                 "alignment",
@@ -138,7 +141,7 @@ def figures(portfolio: dict[str, Any]) -> list[tuple[str, str, str]]:
                 str(heatmap_figure(portfolio["alignment"]).to_json()),
             )
         )
-    if portfolio["by_quarter"]:
+    if any(q["decided"] for q in portfolio["by_quarter"]):
         out.append(
             (
                 "rates",
