@@ -87,7 +87,11 @@ def portfolio(dir: DirOpt = None, as_json: JsonOpt = False) -> None:
         if m["note"]:
             out.print(f"[dim]{m['note']}[/]")
     for h in result.holdout:
-        state = "[red]outside the corrected interval[/]" if h["flagged"] else "within it"
+        state = (
+            "[red]they disagree beyond their uncertainty[/]"
+            if h["flagged"]
+            else ("within the corrected interval" if h["inside"] else "consistent, given its noise")
+        )
         out.print(
             f"holdout {h['holdout']} on {h['metric']}: {_num(h['holdout_effect'])} "
             f"(corrected total {_num(h['corrected_total'])}): {state}"

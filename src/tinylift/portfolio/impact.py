@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
-from tinylift.portfolio.model import MetricInfo, Record
+from tinylift.portfolio.model import Z95, MetricInfo, Record
 from tinylift.stats.pooling import MIN_EXPERIMENTS, corrected_total, shrunk_total
 
 __all__ = ["cumulative_impact", "holdout_check", "roadmap"]
@@ -122,17 +124,21 @@ def cumulative_impact(
 
 
 def holdout_check(
-    records: Sequence[Record], impact: Sequence[dict[str, Any]]
+    records: Sequence[Record], impact: Sequence[dict[str, Any]], *, alpha: float = 0.05
 ) -> list[dict[str, Any]]:
     """The long-term holdout against the corrected total, metric by metric.
 
     The holdout's scorecard compares everyone else with the held-out units:
     its effect is what everything shipped did, measured directly. It is set
-    beside the corrected total of the ships decided before the holdout's
-    analysis (a total of per-experiment effects, each on its own population
-    and from its ship date: an approximation the check states), and flagged
-    when the holdout's estimate falls outside the corrected interval.
+    beside the corrected total of the ships (a total of per-experiment
+    effects, each on its own population and from its ship date: an
+    approximation the check states). ``inside`` says whether the holdout's
+    estimate lies in the corrected interval; ``flagged`` marks a difference
+    the two estimates' uncertainties cannot explain (a z-test at ``alpha`` on
+    the difference), so a noisy holdout does not raise false alarms. With
+    nothing shipped there is nothing to check.
     """
+    z = NormalDist().inv_cdf(1 - alpha / 2)
     out = []
     for h in records:
         if h.kind != "holdout" or not h.rows:
@@ -140,10 +146,14 @@ def holdout_check(
         for entry in impact:
             row = h.row(entry["metric"])
             best = entry["corrected"] or entry["shrunk"]
-            if row is None or best is None:
+            if row is None or best is None or not entry["shipped"]:
                 continue
             lo, hi = best["ci_low"], best["ci_high"]
-            outside = lo is not None and hi is not None and not lo <= row.effect <= hi
+            if lo is None or hi is None:
+                continue
+            se_total = (hi - lo) / (2 * Z95)
+            diff = row.effect - best["total"]
+            flagged = abs(diff) > z * math.sqrt(row.se**2 + se_total**2)
             out.append(
                 {
                     "holdout": h.key,
@@ -155,11 +165,12 @@ def holdout_check(
                     "corrected_ci_low": lo,
                     "corrected_ci_high": hi,
                     "naive_total": entry["naive"],
-                    "flagged": bool(outside),
+                    "inside": lo <= row.effect <= hi,
+                    "flagged": bool(flagged),
                     "note": (
-                        "the holdout's estimate lies outside the corrected interval: shipped "
-                        "effects may have faded, interacted, or been overstated"
-                        if outside
+                        "the holdout and the corrected total disagree beyond their uncertainty: "
+                        "shipped effects may have faded, interacted, or been overstated"
+                        if flagged
                         else None
                     ),
                 }

@@ -14,9 +14,10 @@ from tinylift.portfolio.model import MetricInfo, Record, Row
 
 __all__ = ["VANITY_SHARE", "metric_quality"]
 
-#: A metric that moves, in this share of experiments or more, while the OEC does not,
-#: and whose effects do not track the OEC's, "looks good but doesn't matter".
-VANITY_SHARE = 0.2
+#: A metric that moves while the OEC does not more than this many times as often as
+#: chance alone would (alpha), and whose effects do not track the OEC's, "looks good
+#: but doesn't matter".
+VANITY_SHARE = 2.0
 #: Below this noise-corrected correlation with the OEC, a metric does not track it.
 TRACKS = 0.3
 
@@ -60,7 +61,7 @@ def _corrected_correlation(pairs: Sequence[tuple[Row, Row]]) -> float | None:
 
 
 def metric_quality(
-    records: Sequence[Record], metrics: Sequence[MetricInfo]
+    records: Sequence[Record], metrics: Sequence[MetricInfo], *, alpha: float = 0.05
 ) -> list[dict[str, Any]]:
     """Per metric, over decided experiments: how often it moves and whether it tracks the OEC.
 
@@ -69,7 +70,8 @@ def metric_quality(
     of experiments where it and the OEC moved significantly whose directions
     agree (in each metric's good direction); ``correlation`` the
     noise-corrected correlation of their relative effects; ``vanity`` flags a
-    metric that often moves while the OEC does not and does not track it
+    metric that moves significantly while the OEC does not in more than twice
+    the share chance alone gives (``2 alpha``) and does not track the OEC
     ("looks good, doesn't matter").
     """
     decided = [r for r in records if r.kind == "experiment" and r.outcome is not None]
@@ -100,7 +102,7 @@ def metric_quality(
         vanity = (
             m.name != oec
             and n >= 5
-            and alone / n >= VANITY_SHARE
+            and alone / n > VANITY_SHARE * alpha
             and (corr is None or corr < TRACKS)
         )
         out.append(

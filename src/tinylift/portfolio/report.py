@@ -53,20 +53,28 @@ def build(
     *,
     alpha: float = 0.05,
     power: float = 0.8,
+    ship_alpha: float | None = None,
+    fdr: float = 0.05,
     seed: int = 0,
 ) -> Portfolio:
-    """The portfolio of these experiments (pure: the same records give the same numbers)."""
+    """The portfolio of these experiments (pure: the same records give the same numbers).
+
+    ``alpha`` is the scorecards' significance level (wins, the false-positive
+    risk, metric quality); ``ship_alpha`` the two-sided level an OEC gain had
+    to reach to ship (the winner's-curse threshold; default ``alpha``);
+    ``fdr`` the false-discovery rate of the conflict scan.
+    """
     overall = program_health(records, by="all", alpha=alpha, power=power)
-    impact = cumulative_impact(records, metrics, alpha=alpha, seed=seed)
+    impact = cumulative_impact(records, metrics, alpha=ship_alpha or alpha, seed=seed)
     return Portfolio(
         overall=overall[0] if overall else {},
         by_team=program_health(records, by="team", alpha=alpha, power=power),
         by_area=program_health(records, by="area", alpha=alpha, power=power),
         by_quarter=program_health(records, by="quarter", alpha=alpha, power=power),
         impact=impact,
-        holdout=holdout_check(records, impact),
-        alignment=alignment(records, metrics, alpha=alpha),
-        metric_quality=metric_quality(records, metrics),
+        holdout=holdout_check(records, impact, alpha=alpha),
+        alignment=alignment(records, metrics, alpha=fdr),
+        metric_quality=metric_quality(records, metrics, alpha=alpha),
         roadmap=roadmap(records, impact, seed=seed),
         # the short list every scorecard leads with: the OEC first, then guardrails
         shared_metrics=[m.name for m in metrics if m.role == "oec"]

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 from tinylift.service.workspace import Workspace
 
 if TYPE_CHECKING:
+    from tinylift.metrics import Catalog
     from tinylift.portfolio import MetricInfo, Portfolio, Record
+    from tinylift.registry import Registry
 
-__all__ = ["metric_infos", "portfolio", "records"]
+__all__ = ["infos_of", "metric_infos", "portfolio", "records", "records_of"]
 
 
 def _rows(results: dict[str, Any]) -> tuple[Any, ...]:
@@ -38,7 +40,13 @@ def _rows(results: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def records(ws: Workspace) -> list[Record]:
-    """Every experiment and holdout of the registry, with its decision and analysed rows.
+    """Every experiment and holdout of the workspace's registry (see :func:`records_of`)."""
+    with ws.registry() as reg:
+        return records_of(reg)
+
+
+def records_of(reg: Registry) -> list[Record]:
+    """Every experiment and holdout of a registry, with its decision and analysed rows.
 
     The rows are those of the snapshot the decision was made on, else of the
     latest snapshot.
@@ -49,7 +57,7 @@ def records(ws: Workspace) -> list[Record]:
     from tinylift.portfolio import Record
     from tinylift.registry.models import Decision, Experiment, Snapshot
 
-    with ws.registry() as reg, reg.session() as s:
+    with reg.session() as s:
         exps = list(s.scalars(select(Experiment).options(selectinload(Experiment.metrics))))
         decisions = {d.experiment_id: d for d in s.scalars(select(Decision))}
         by_experiment = select(Snapshot.experiment_id, func.max(Snapshot.id)).group_by(
@@ -88,7 +96,12 @@ def records(ws: Workspace) -> list[Record]:
 
 
 def metric_infos(ws: Workspace) -> list[MetricInfo]:
-    """The catalog's metrics as the portfolio needs them."""
+    """The workspace catalog's metrics as the portfolio needs them."""
+    return infos_of(ws.catalog())
+
+
+def infos_of(catalog: Catalog) -> list[MetricInfo]:
+    """A catalog's metrics as the portfolio needs them."""
     from tinylift.portfolio import MetricInfo
 
     return [
@@ -99,7 +112,7 @@ def metric_infos(ws: Workspace) -> list[MetricInfo]:
             value_per_unit=m.value_per_unit,
             team=m.team,
         )
-        for m in ws.catalog()
+        for m in catalog
     ]
 
 
