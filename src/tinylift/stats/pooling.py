@@ -206,7 +206,7 @@ def shrunk_total(
     selected: ArrayLike,
     *,
     level: float = 0.95,
-    n_draws: int = 4_000,
+    n_draws: int = 2_000,
     seed: int = 0,
 ) -> TotalEstimate:
     """The selected experiments' total under empirical-Bayes posteriors, with an interval.
@@ -281,7 +281,7 @@ def _mixture(x: F64, s: F64, iterations: int = 500) -> tuple[F64, F64, float]:
         resp = joint / np.maximum(joint.sum(axis=1, keepdims=True), 1e-300)
         new = resp.sum(axis=0)
         new /= new.sum()
-        if np.abs(new - weights).max() < 1e-10:
+        if np.abs(new - weights).max() < 1e-8:
             weights = new
             break
         weights = new
