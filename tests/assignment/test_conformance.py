@@ -45,19 +45,22 @@ ORACLE = Path(__file__).with_name("gb_oracle.js")
 CASES = generate()
 
 
-def node_oracle(*args: str) -> None:
-    """Run the JavaScript SDK oracle; the SDK must be installed (``make setup`` does)."""
+def start_node_oracle(*args: str) -> subprocess.Popen[bytes]:
+    """Start the JavaScript SDK oracle; the SDK must be installed (``make setup`` does)."""
     node = shutil.which("node")
     assert node, "Node is missing: `make setup` installs it (scripts/system-deps.sh)"
     assert (NODE_MODULES / "@growthbook" / "growthbook").is_dir(), (
         "the GrowthBook JavaScript SDK is missing: `make setup` installs it"
     )
-    subprocess.run(
-        [node, str(ORACLE), *args],
-        check=True,
-        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
-        timeout=600,
+    return subprocess.Popen(
+        [node, str(ORACLE), *args], env={**os.environ, "NODE_PATH": str(NODE_MODULES)}
     )
+
+
+def node_oracle(*args: str) -> None:
+    """Run the JavaScript SDK oracle to its end."""
+    proc = start_node_oracle(*args)
+    assert proc.wait(timeout=600) == 0, f"the JavaScript oracle failed ({proc.returncode})"
 
 
 @pytest.fixture(scope="module")

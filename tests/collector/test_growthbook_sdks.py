@@ -29,7 +29,7 @@ import httpx
 import pytest
 from growthbook import GrowthBook, feature_repo
 from tests.assignment.gb_cases import PLANS, random_attributes, random_condition, random_id
-from tests.assignment.test_conformance import _python_differs, node_oracle
+from tests.assignment.test_conformance import _python_differs, start_node_oracle
 from tests.collector.conftest import KEY, free_port, start_collector
 
 import tinylift
@@ -157,9 +157,19 @@ def test_every_sdk_assigns_every_unit_alike(
         print(f"{what}: {time.monotonic() - clock:.1f} s")
         clock = time.monotonic()
 
+    # GrowthBook's JavaScript SDK, from the same URL; it posts the exposures it tracks.
+    # It runs in Node beside the Python work below (two cores: the test takes less time).
+    config = httpx.get(f"{url}/api/sdk/config", headers={"X-API-Key": KEY}).json()
+    keys = sorted(e["key"] for e in config["experiments"])
+    (tmp_path / "in.json").write_text(
+        json.dumps({"keys": keys, "users": units, "track": TRACKED_UNITS, "collectorKey": KEY})
+    )
+    js_run = start_node_oracle(
+        "features", url, KEY, str(tmp_path / "in.json"), str(tmp_path / "out.json")
+    )
     client = tinylift.Client(url, api_key=KEY)
     try:
-        keys = sorted(client.experiments)
+        assert sorted(client.experiments) == keys
         assert len(keys) == N_EXPERIMENTS
         rules = {k: client.rule(k) for k in keys}
         # tinylift, one unit at a time and all at once
@@ -186,11 +196,7 @@ def test_every_sdk_assigns_every_unit_alike(
             row.append(res.experimentResult.key if res.source == "experiment" else None)
         python.append(row)
     lap("GrowthBook Python")
-    # GrowthBook's JavaScript SDK, from the same URL; it posts the exposures it tracks
-    (tmp_path / "in.json").write_text(
-        json.dumps({"keys": keys, "users": units, "track": TRACKED_UNITS, "collectorKey": KEY})
-    )
-    node_oracle("features", url, KEY, str(tmp_path / "in.json"), str(tmp_path / "out.json"))
+    assert js_run.wait(timeout=600) == 0, "the JavaScript oracle failed"
     js = json.loads((tmp_path / "out.json").read_text())
     lap("GrowthBook JavaScript")
 
