@@ -14,7 +14,8 @@ from tinylift.assignment.hashing import (
     id_strings,
     in_namespace,
 )
-from tinylift.assignment.layers import Assigner, ExperimentRule, Holdout
+from tinylift.assignment.layers import Assigner
+from tinylift.assignment.rules import ExperimentRule, Holdout
 
 __all__ = [
     "MAX_ID_LENGTH",
