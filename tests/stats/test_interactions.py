@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinylift.stats.interactions import Cell, assignment_dependence, interaction, scan
+from tinylift.stats.interactions import (
+    Cell,
+    Grid,
+    assignment_dependence,
+    chi_square,
+    interaction,
+    scan,
+)
 
 
 def cells_of(
@@ -71,3 +78,29 @@ def test_assignments_that_depend_on_each_other_are_flagged() -> None:
     chi2, p = assignment_dependence([[600, 400], [400, 600]])
     assert p < 1e-10
     assert chi2 == pytest.approx(80.0)
+
+
+def test_the_batch_chi_square_matches_scipy_table_by_table() -> None:
+    from scipy.stats import chi2_contingency
+
+    rng = np.random.default_rng(4)
+    tables = rng.integers(0, 400, size=(50, 3, 2)).astype(float)
+    tables[3, 1, :] = 0  # an empty row: left out, as scipy needs
+    chi2, p = chi_square(tables)
+    for t, c, q in zip(tables, chi2, p, strict=True):
+        kept = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+        ref = chi2_contingency(kept, correction=False)
+        assert c == pytest.approx(ref[0], rel=1e-10)
+        assert q == pytest.approx(ref[1], rel=1e-9, abs=1e-300)
+
+
+def test_a_grid_of_estimates_scans_like_its_cells() -> None:
+    rng = np.random.default_rng(5)
+    y, va, vb = two_experiments(rng, 10_000, 0.2, 0.1, 0.2)
+    cells = cells_of(y, va, vb)
+    grid = Grid.from_cells({"revenue": cells})
+    [_, by_grid] = scan({("a", "b"): grid})
+    contrast, se, p = interaction(cells)
+    assert by_grid["contrast"] == pytest.approx(contrast, rel=1e-12)
+    assert by_grid["se"] == pytest.approx(se, rel=1e-12)
+    assert by_grid["p"] == pytest.approx(p, rel=1e-9)

@@ -15,6 +15,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from tinylift.analysis.compute import build_scorecard
+from tinylift.analysis.interactions import (
+    concurrent_pairs,
+    flag_scorecards,
+    scan_metrics,
+    scan_pairs,
+)
 from tinylift.analysis.novelty import SLICES, slice_name, with_slices
 from tinylift.analysis.plan import ExperimentPlan, plan_from_registry
 from tinylift.analysis.scorecard import Scorecard
@@ -38,6 +44,8 @@ class Analysis(Result):
     failures: dict[str, str]
     snapshots: dict[str, int]
     cutoff: datetime
+    #: Every test of the interaction scan over the concurrent pairs analysed.
+    interactions: tuple[dict[str, Any], ...] = ()
 
     _repr_fields = ("scorecards", "failures", "cutoff")
 
@@ -72,6 +80,9 @@ class Analysis(Result):
             "snapshots": dict(self.snapshots),
             "failures": dict(self.failures),
             "cutoff": self.cutoff.isoformat(),
+            # the scan's size, and its flagged tests (all of them can be many thousands)
+            "interaction_tests": len(self.interactions),
+            "interactions": [t for t in self.interactions if t.get("flagged")],
         }
 
     @classmethod
@@ -83,6 +94,7 @@ class Analysis(Result):
             failures=dict(data["failures"]),
             snapshots={k: int(v) for k, v in data["snapshots"].items()},
             cutoff=datetime.fromisoformat(data["cutoff"]),
+            interactions=tuple(data.get("interactions", ())),
         )
 
 
@@ -127,7 +139,16 @@ def analyze(
         )
         windows.append(dataclasses.replace(w, metrics=w.metrics + slices))
     dims = dimensions_of(catalog) if dimensions is None else tuple(dimensions)
-    result = refresh(engine, extended, windows, dimensions=dims, by_day=over_time)
+    pairs = concurrent_pairs(plans)
+    result = refresh(
+        engine,
+        extended,
+        windows,
+        dimensions=dims,
+        by_day=over_time,
+        pairs=pairs,
+        pair_metrics=scan_metrics(plans),
+    )
     cards: dict[str, Scorecard] = {}
     empty = [p for p in plans if sum(result.experiments[p.key].units.values()) == 0]
     failures = _outside_dates(engine, empty, cutoff) if empty else {}
@@ -140,7 +161,8 @@ def analyze(
             )
         except AnalysisError as exc:
             failures[plan.key] = str(exc)
-    return Analysis(cards, failures, {}, cutoff)
+    tests = scan_pairs(result.pairs, plans, fdr=alpha) if pairs else []
+    return Analysis(flag_scorecards(cards, tests), failures, {}, cutoff, tuple(tests))
 
 
 def dimensions_of(catalog: Catalog) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tinylift.errors import ConfigError
@@ -60,6 +60,21 @@ class ExperimentPlan:
     complete: bool = False  # stopped: no more data will come
     layer: str | None = None
     anecdotes: tuple[AnecdoteNote, ...] = field(default=())
+    holdout: bool = False  # a long-term holdout, not an experiment
+
+    def concurrent_with(self, other: ExperimentPlan) -> bool:
+        """Whether the two enrolled at the same time in different layers (so share units).
+
+        Experiments without a layer share units with every other one.
+        """
+        if self.holdout or other.holdout or self.key == other.key:
+            return False
+        if self.layer is not None and self.layer == other.layer:
+            return False  # one layer: disjoint slices of units
+        far_past, far_future = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+        start = max(self.start or far_past, other.start or far_past)
+        end = min(self.end or far_future, other.end or far_future)
+        return start < end
 
     @classmethod
     def build(
@@ -162,6 +177,7 @@ def plan_from_registry(exp: Any, catalog: Catalog, anecdotes: Sequence[Any] = ()
         traffic_share=exp.coverage,
         complete=exp.status in ("stopped", "decided"),
         layer=exp.layer,
+        holdout=exp.kind == "holdout",
         anecdotes=tuple(
             AnecdoteNote(variant=a.variant, sentiment=a.sentiment, source=a.source, text=a.text)
             for a in anecdotes

@@ -117,6 +117,8 @@ class Scorecard(Result):
     value: tuple[dict[str, Any], ...] = ()
     anecdotes: tuple[dict[str, Any], ...] = ()
     alpha: float = 0.05
+    #: Flagged tests of the interaction scan that involve this experiment.
+    interactions: tuple[dict[str, Any], ...] = ()
 
     _repr_fields = ("experiment", "recommendation", "units")
 
@@ -173,7 +175,15 @@ class Scorecard(Result):
             for r in data["rows"]
         )
         d["checks"] = tuple(Check(**_known(Check, c)) for c in data["checks"])
-        for name in ("variants", "reasons", "over_time", "breakdowns", "novelty", "value"):
+        for name in (
+            "variants",
+            "reasons",
+            "over_time",
+            "breakdowns",
+            "novelty",
+            "value",
+            "interactions",
+        ):
             d[name] = tuple(d.get(name, ()))
         d["anecdotes"] = tuple(d.get("anecdotes", ()))
         return cls(**d)

@@ -115,3 +115,13 @@ def portfolio(dir: DirOpt = None, as_json: JsonOpt = False) -> None:
             f"[yellow]looks good, doesn't matter:[/] {', '.join(vanity)} often move(s) while the "
             "OEC does not, and do(es) not track it"
         )
+    for t in result.interactions:
+        what = (
+            f"{t['metric']} moves by {_num(t['contrast'])} more when both treatments meet "
+            f"(FDR-adjusted p {t['p_adjusted']:.3g})"
+            if t["test"] == "interaction"
+            else f"their assignments depend on each other (p {t['p']:.3g})"
+        )
+        out.print(
+            f"[yellow]interaction:[/] {t['a']} ({t['team_a']}) × {t['b']} ({t['team_b']}): {what}"
+        )

@@ -35,8 +35,10 @@ __all__ = [
     "Anecdote",
     "ExperimentSpec",
     "HoldoutSpec",
+    "InteractionSpec",
     "VariantSpec",
     "experiments",
+    "interactions",
 ]
 
 Channel = Literal["conversion", "order_value", "returns", "clicks", "pages", "support"]
@@ -143,6 +145,22 @@ class HoldoutSpec:
     start_day: int
 
 
+@dataclass(frozen=True, slots=True)
+class InteractionSpec:
+    """Two concurrent experiments whose treatments, when they meet, do more (or less)
+    than their effects add up to: ``effects`` multiply a unit's channels while it is
+    in a treatment of both."""
+
+    a: str
+    b: str
+    effects: MappingProxyType[str, float]
+    story: str = ""
+
+    def effect(self, channel: str) -> float:
+        """The relative effect on one channel (0 when not set)."""
+        return self.effects.get(channel, 0.0)
+
+
 HOLDOUT: Final = HoldoutSpec(key="global-holdout-2026", share=0.05, start_day=0)
 
 
@@ -161,12 +179,29 @@ def _spec(entry: dict[str, Any]) -> ExperimentSpec:
 
 
 @cache
-def experiments() -> tuple[ExperimentSpec, ...]:
-    """The company's experiments over the year, in start order (from ``calendar.yml``)."""
+def _calendar() -> dict[str, Any]:
     from importlib.resources import files
 
     import yaml
 
-    doc = yaml.safe_load(files("tinylift.demo").joinpath("calendar.yml").read_text())
-    specs = [_spec(e) for e in doc["experiments"]]
+    doc: dict[str, Any] = yaml.safe_load(
+        files("tinylift.demo").joinpath("calendar.yml").read_text()
+    )
+    return doc
+
+
+@cache
+def experiments() -> tuple[ExperimentSpec, ...]:
+    """The company's experiments over the year, in start order (from ``calendar.yml``)."""
+    specs = [_spec(e) for e in _calendar()["experiments"]]
     return tuple(sorted(specs, key=lambda s: (s.start_day, s.key)))
+
+
+@cache
+def interactions() -> tuple[InteractionSpec, ...]:
+    """Pairs of concurrent experiments that interact (from ``calendar.yml``)."""
+    out = []
+    for e in _calendar().get("interactions", ()):
+        a, b = e["experiments"]
+        out.append(InteractionSpec(a, b, MappingProxyType(dict(e["effects"])), e.get("story", "")))
+    return tuple(out)

@@ -23,7 +23,9 @@ from tinylift.demo.company import (
     HOLDOUT,
     WINDOW_DAYS,
     ExperimentSpec,
+    InteractionSpec,
     experiments,
+    interactions,
 )
 from tinylift.demo.truth import TruthAccumulator, expected_outcomes
 from tinylift.errors import ConfigError
@@ -39,6 +41,11 @@ CHUNK_UNITS: Final = 50_000
 #: (shared devices): the warehouse must exclude and count them.
 MULTI_VARIANT_SHARE: Final = 0.001
 _NEVER: Final = np.iinfo(np.int64).max
+
+
+def _factor(it: InteractionSpec) -> NDArray[np.float64]:
+    """An interaction's multipliers, one per channel (a column, to broadcast over visits)."""
+    return np.array([[1.0 + it.effect(c)] for c in CHANNELS])
 
 
 def layer_ranges(specs: tuple[ExperimentSpec, ...]) -> dict[str, tuple[float, float]]:
@@ -116,6 +123,8 @@ class Simulation:
             raise ConfigError(f"must be 0 or more, got {self.seed}", parameter="seed")
         self.specs = tuple(s for s in experiments() if s.start_day < self.days)
         self.ranges = layer_ranges(self.specs)
+        keys = {s.key for s in self.specs}
+        self.interactions = tuple(i for i in interactions() if {i.a, i.b} <= keys)
         self.truth = TruthAccumulator(self.specs)
 
     @property
@@ -143,7 +152,7 @@ class Simulation:
 
         data_end = self.days * bh.US_PER_DAY
         for spec in self.specs:
-            self._add_truth(spec, units, visits, actual, enrolled[spec.key], holdout, data_end)
+            self._add_truth(spec, units, visits, actual, enrolled, holdout, data_end)
         self._add_holdout_truth(units, visits, general, holdout)
 
         exposures = self._exposures(units, visits, enrolled, holdout)
@@ -222,7 +231,20 @@ class Simulation:
             if winner is not None and spec.ship_day < self.days:
                 shipped = t >= spec.ship_day * bh.US_PER_DAY
                 mult[:, shipped] *= np.array([[1.0 + winner.effect(c)] for c in CHANNELS])
+        for it in self.interactions:
+            both = self._treated(it.a, visits, enrolled) & self._treated(it.b, visits, enrolled)
+            mult[:, both] *= _factor(it)
         return mult
+
+    def _treated(
+        self, key: str, visits: bh.Visits, enrolled: dict[str, _Enrollment]
+    ) -> NDArray[np.bool_]:
+        """Visits made while in a treatment arm of one experiment (before it ships)."""
+        spec = next(s for s in self.specs if s.key == key)
+        e = enrolled[key]
+        t, entry = visits.time_us, e.entry_us[visits.unit]
+        on = (t >= entry) & (t < spec.ship_day * bh.US_PER_DAY)
+        return on & (e.arm[visits.unit] > 0)
 
     # -- truth -------------------------------------------------------------
 
@@ -232,10 +254,11 @@ class Simulation:
         units: bh.Units,
         visits: bh.Visits,
         actual: NDArray[np.float64],
-        e: _Enrollment,
+        enrolled: dict[str, _Enrollment],
         holdout: NDArray[np.bool_],
         data_end: int,
     ) -> None:
+        e = enrolled[spec.key]
         analysed = e.logged & ~e.multi & ~holdout
         if not analysed.any():
             return
@@ -244,14 +267,26 @@ class Simulation:
         sel = analysed[visits.unit] & (visits.time_us >= entry) & (visits.time_us < window_end)
         t, dt = visits.time_us[sel], visits.time_us[sel] - entry[sel]
         own = self._arm_factor(spec, e.arm[visits.unit[sel]], dt)
+        # interactions: a partner's treatment at these visits changes what each arm does
+        partners = [
+            (it, self._treated(it.b if it.a == spec.key else it.a, visits, enrolled)[sel])
+            for it in self.interactions
+            if spec.key in (it.a, it.b)
+        ]
+        arm = e.arm[visits.unit[sel]]
+        for it, partner in partners:
+            own = own * np.where(partner & (arm > 0), _factor(it), 1.0)
         base = actual[:, sel] / own
         for k in range(len(spec.variants)):
             arm_k = np.full(len(t), k, dtype=np.int8)
+            would = self._arm_factor(spec, arm_k, dt)
+            for it, partner in partners:
+                would = would * np.where(partner & (k > 0), _factor(it), 1.0)
             outcomes = expected_outcomes(
                 units,
                 visits.unit[sel],
                 t,
-                base * self._arm_factor(spec, arm_k, dt),
+                base * would,
                 window_end[sel],
                 count_units=analysed,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = ["Z95", "MetricInfo", "Record", "Row"]
 
@@ -51,6 +52,8 @@ class Record:
     planned_mde: float | None = None
     kind: str = "experiment"
     rows: tuple[Row, ...] = field(default_factory=tuple)
+    #: Flagged tests of the interaction scan that involve it (from its snapshot).
+    interactions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @property
     def shipped(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from tinylift.portfolio.alignment import alignment
 from tinylift.portfolio.health import program_health
 from tinylift.portfolio.impact import cumulative_impact, holdout_check, roadmap
+from tinylift.portfolio.interactions import interaction_list
 from tinylift.portfolio.model import MetricInfo, Record
 from tinylift.portfolio.quality import metric_quality
 
@@ -30,6 +31,7 @@ class Portfolio:
     metric_quality: list[dict[str, Any]] = field(default_factory=list)
     roadmap: list[dict[str, Any]] = field(default_factory=list)
     shared_metrics: list[str] = field(default_factory=list)
+    interactions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -44,6 +46,7 @@ class Portfolio:
             "metric_quality": self.metric_quality,
             "roadmap": self.roadmap,
             "shared_metrics": self.shared_metrics,
+            "interactions": self.interactions,
         }
 
 
@@ -79,4 +82,5 @@ def build(
         # the short list every scorecard leads with: the OEC first, then guardrails
         shared_metrics=[m.name for m in metrics if m.role == "oec"]
         + [m.name for m in metrics if m.role == "guardrail"],
+        interactions=interaction_list(records),
     )

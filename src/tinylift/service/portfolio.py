@@ -90,6 +90,9 @@ def records_of(reg: Registry) -> list[Record]:
                     planned_mde=e.planned_mde,
                     kind=e.kind,
                     rows=_rows(results[snap]) if snap in results else (),
+                    interactions=tuple(results[snap].get("interactions", ()))
+                    if snap in results
+                    else (),
                 )
             )
         return out

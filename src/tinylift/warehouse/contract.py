@@ -24,6 +24,7 @@ __all__ = [
     "QUANTILE_DELTA",
     "ExperimentStats",
     "ExperimentWindow",
+    "PairStats",
     "Refresh",
     "dimension_column",
 ]
@@ -74,12 +75,32 @@ class ExperimentStats:
     in_progress: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PairStats:
+    """Two concurrent experiments' shared units, by (variant of ``a``, variant of ``b``).
+
+    ``counts[i, j]``: units in variant ``i`` of ``a`` and ``j`` of ``b`` (each
+    seen in one variant of both). ``metrics[name]`` holds the moments of each
+    cell, measured in ``a``'s windows (from each unit's entry into ``a``), as
+    one :class:`Moments` whose variants are the cells in row-major order.
+    """
+
+    a: str
+    b: str
+    variants_a: tuple[str, ...]
+    variants_b: tuple[str, ...]
+    counts: Any  # numpy array (len(variants_a), len(variants_b))
+    metrics: dict[str, Moments] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, repr=False)
 class Refresh(Result):
     """The result of a refresh: statistics per experiment, and the SQL that ran."""
 
     experiments: dict[str, ExperimentStats]
     sql: str
+    #: Per pair of concurrent experiments asked for: their shared units' cells.
+    pairs: dict[tuple[str, str], PairStats] = field(default_factory=dict)
 
     _repr_fields = ("experiments",)
 

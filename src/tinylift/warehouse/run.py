@@ -31,6 +31,8 @@ from tinylift.warehouse.contract import (
     dimension_column,
 )
 from tinylift.warehouse.engine import Engine
+from tinylift.warehouse.pairs import KEYS as PAIR_KEYS
+from tinylift.warehouse.pairs import pair_query, pair_stats
 from tinylift.warehouse.plan import Plan
 from tinylift.warehouse.query import by, done_flag, finish, moment_aggs, units_of
 
@@ -96,6 +98,8 @@ def refresh(
     events: str = "events",
     unit_attributes: str = "unit_attributes",
     in_progress: Literal["exclude", "include"] = "exclude",
+    pairs: Sequence[tuple[str, str]] = (),
+    pair_metrics: Sequence[str] = (),
 ) -> Refresh:
     """Sufficient statistics for every experiment and metric, from one scan of events.
 
@@ -104,6 +108,10 @@ def refresh(
     in-progress conversions"), so a window never counts partly; the number
     left out is in :attr:`ExperimentStats.in_progress`. ``include`` counts
     whatever part of the window has been seen.
+
+    ``pairs`` of experiments (``a``, ``b``) also get their shared units' cells,
+    with ``pair_metrics`` measured in ``a``'s windows (:mod:`.pairs`), from the
+    same per-unit table.
     """
     if in_progress not in ("exclude", "include"):
         raise ConfigError("choose exclude or include", parameter="in_progress")
@@ -143,7 +151,7 @@ def refresh(
     if by_day:
         queries["daily"] = ["experiment_key", "entry_day", "variant_key"]
     # the per-unit table is materialised when several queries read it
-    reuse = len(queries) > 1 or bool(plan.quantiles)
+    reuse = len(queries) > 1 or bool(plan.quantiles) or bool(pairs)
     needs_all_units = bool(plan.quantiles) or any(
         getattr(getattr(m, "cap", None), "percentile", None) is not None for m in plan.metrics
     )
@@ -154,6 +162,7 @@ def refresh(
         shares = [engine.cache(units(i)) if reuse else units(i) for i in range(parts)]
     results: dict[str, list[pa.Table]] = {name: [] for name in queries}
     quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    pair_tables: list[pa.Table] = []
     sql = ""
     for share in shares:
         table, names = finish(share, plan)
@@ -161,6 +170,8 @@ def refresh(
             query = table.group_by(by(keys)).aggregate(**moment_aggs(table, names))
             sql = sql or engine.compile(query)
             results[name].append(engine.execute(query))
+        if pairs:
+            pair_tables.append(engine.execute(pair_query(table, share, plan, pairs, pair_metrics)))
         if plan.quantiles:
             qaggs: dict[str, ir.Value] = {"n": table.count()}
             for j, (qname, (measure, q)) in enumerate(plan.quantiles.items()):
@@ -222,7 +233,12 @@ def refresh(
                 **{name: entered - int(qs.n.sum()) for name, qs in quantiles.items()},
             },
         )
-    return Refresh(stats, sql)
+    shared = (
+        pair_stats(_add(pair_tables, PAIR_KEYS).to_pylist(), experiments, plan, pairs, pair_metrics)
+        if pairs
+        else {}
+    )
+    return Refresh(stats, sql, shared)
 
 
 def _optional_table(engine: Engine, name: str) -> ir.Table | None:
