@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tinylift.stats.interactions import (
+    MIN_CELL_UNITS,
     Cell,
     Grid,
     assignment_dependence,
@@ -104,3 +105,15 @@ def test_a_grid_of_estimates_scans_like_its_cells() -> None:
     assert by_grid["contrast"] == pytest.approx(contrast, rel=1e-12)
     assert by_grid["se"] == pytest.approx(se, rel=1e-12)
     assert by_grid["p"] == pytest.approx(p, rel=1e-9)
+
+
+def test_cells_too_small_for_the_normal_approximation_are_not_tested() -> None:
+    """Nine, sixteen, eighteen and five units: the contrast of CUPED-adjusted
+    proportions in such cells is nonsense (it was -1.02, 'p = 2e-7')."""
+    rng = np.random.default_rng(6)
+    y, va, vb = two_experiments(rng, 48, 0.0, 0.0, 0.0)
+    tests = scan({("a", "b"): {"conversion": cells_of((y > 10).astype(float), va, vb)}})
+    assert [t for t in tests if t["test"] == "interaction"] == []
+    y, va, vb = two_experiments(rng, 4 * MIN_CELL_UNITS + 400, 0.0, 0.0, 0.0)
+    tests = scan({("a", "b"): {"conversion": cells_of((y > 10).astype(float), va, vb)}})
+    assert [t["test"] for t in tests] == ["assignment", "interaction"]

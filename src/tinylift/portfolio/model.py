@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 __all__ = ["Z95", "MetricInfo", "Record", "Row"]
@@ -60,9 +61,16 @@ class Record:
         """Whether a treatment was shipped."""
         return self.outcome == "ship" and self.shipped_variant is not None
 
+    @cached_property
+    def _by_metric(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {}
+        for r in self.rows:
+            out.setdefault(r.metric, []).append(r)
+        return out
+
     def row(self, metric: str) -> Row | None:
         """The metric's row for the shipped variant (else the first treatment's)."""
-        rows = [r for r in self.rows if r.metric == metric]
+        rows = self._by_metric.get(metric)
         if not rows:
             return None
         for r in rows:

@@ -29,9 +29,25 @@ from scipy import stats
 from tinylift.errors import StatsError
 from tinylift.stats.multiple import adjust_p_values
 
-__all__ = ["Cell", "Grid", "assignment_dependence", "chi_square", "interaction", "scan"]
+__all__ = [
+    "MIN_CELL_UNITS",
+    "MIN_EXPECTED",
+    "Cell",
+    "Grid",
+    "assignment_dependence",
+    "chi_square",
+    "interaction",
+    "scan",
+]
 
 F64 = NDArray[np.float64]
+
+#: Fewest units in each of the four cells for an interaction contrast's normal
+#: approximation (a handful of units per cell gives CUPED-adjusted proportions
+#: outside [0, 1] and p-values that mean nothing).
+MIN_CELL_UNITS = 100
+#: Fewest expected units per cell for the chi-square test of assignment.
+MIN_EXPECTED = 5.0
 
 
 @dataclass(frozen=True)
@@ -153,8 +169,10 @@ def scan(
     ``pairs[(a, b)]`` is a :class:`Grid` of the units in both ``a`` and ``b``
     (or its cells by metric). Every (pair, metric, treatment of A, treatment of
     B) is one test and the assignment-dependence test of each pair one more;
-    all share one Benjamini–Hochberg correction. Returns every test with its
-    adjusted p-value and ``flagged``.
+    all share one Benjamini–Hochberg correction. A contrast is tested only
+    when each of its four cells holds :data:`MIN_CELL_UNITS` units, the
+    assignment only when every cell expects :data:`MIN_EXPECTED`. Returns every
+    test with its adjusted p-value and ``flagged``.
     """
     grids = {k: g if isinstance(g, Grid) else Grid.from_cells(g) for k, g in pairs.items()}
     shapes: dict[tuple[int, int], list[tuple[str, str]]] = {}
@@ -162,8 +180,14 @@ def scan(
         shapes.setdefault(g.counts.shape, []).append(key)
     rows: list[dict[str, object]] = []
     for keys in shapes.values():
-        chi2, p = chi_square(np.stack([grids[k].counts for k in keys]))
-        for (a, b), c, q in zip(keys, chi2, p, strict=True):
+        counts = np.stack([grids[k].counts for k in keys])
+        chi2, p = chi_square(counts)
+        rows_, cols_ = counts.sum(axis=2), counts.sum(axis=1)
+        expected = rows_[:, :, None] * cols_[:, None, :] / counts.sum(axis=(1, 2))[:, None, None]
+        enough = (expected >= MIN_EXPECTED).all(axis=(1, 2))
+        for (a, b), c, q, ok in zip(keys, chi2, p, enough, strict=True):
+            if not ok:
+                continue  # too few shared units for the chi-square approximation
             rows.append(
                 {"a": a, "b": b, "test": "assignment", "metric": None,
                  "statistic": float(c), "p": float(q)}
@@ -174,11 +198,14 @@ def scan(
             value = np.stack([grids[k].metrics[metric][0] for k in have])
             var = np.stack([grids[k].metrics[metric][1] for k in have])
             contrast, se, pv = _contrasts(value, var)
+            n = np.stack([grids[k].counts for k in have])
+            small = (n[:, 1:, 1:] < MIN_CELL_UNITS) | (n[:, 1:, :1] < MIN_CELL_UNITS)
+            small |= (n[:, :1, 1:] < MIN_CELL_UNITS) | (n[:, :1, :1] < MIN_CELL_UNITS)
             for i, (a, b) in enumerate(have):
                 for ti in range(contrast.shape[1]):
                     for tj in range(contrast.shape[2]):
-                        if np.isnan(pv[i, ti, tj]):
-                            continue  # a cell without two units
+                        if np.isnan(pv[i, ti, tj]) or small[i, ti, tj]:
+                            continue  # a cell too small for the normal approximation
                         rows.append(
                             {
                                 "a": a, "b": b, "test": "interaction", "metric": metric,
