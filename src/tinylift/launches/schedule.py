@@ -1,0 +1,333 @@
+"""The schedule of a plan: critical path (CPM) and a Monte Carlo forecast, vectorised.
+
+Days count from the plan's start (day 0). A task's finish on day ``f`` (a
+fraction) falls on the date ``start + ceil(f)`` days.
+
+*CPM*: early start = the latest of its predecessors' finishes plus lags, its
+own ``not_before`` and, for a task not yet started, the forecast date; late
+dates by the backward pass from the plan's finish; total float = late start -
+early start; the critical path is the tasks without float.
+
+*Monte Carlo*: each run draws every duration (PERT-beta with ``lambda = 4``
+or triangular, on ``optimistic / likely / pessimistic``) through a standard
+normal ``Z``, so a shared driver (a risk) correlates its tasks by a Gaussian
+copula (``Z_i = sqrt(rho) Z_risk + sqrt(1 - rho) E_i``); each experiment gate
+ships with its probability and, when it does not, switches its fallback tasks
+on. The forward and backward passes run over all runs at once, one task at
+a time in dependency order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tinylift.errors import ConfigError
+from tinylift.launches.plan import Duration, Plan, Task
+
+__all__ = ["GateState", "Network", "compile_plan", "cpm", "passes", "sample_durations"]
+
+F64 = NDArray[np.float64]
+#: Normal scores are clipped here (a chance of 2e-9 beyond) and tabulated on this grid.
+Z_MAX, Z_POINTS = 6.0, 1201
+#: PERT's shape alpha (beta = 6 - alpha) is tabulated on this grid.
+ALPHA_POINTS = 81
+EPS = 1e-6  # days: float at or below this is none
+
+
+@dataclass(frozen=True)
+class GateState:
+    """What is known of a gate's experiment: days still to run and the chance it ships."""
+
+    duration: Duration
+    p_ship: float
+    #: Where the numbers come from, for people ("decided: ship", "running: 41 % ...").
+    source: str = ""
+    experiment: str | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """A plan compiled to arrays, in dependency order."""
+
+    plan: Plan
+    keys: tuple[str, ...]  # in dependency order
+    tasks: tuple[Task, ...]
+    preds: tuple[NDArray[np.intp], ...]  # predecessor positions per task
+    lags: tuple[F64, ...]
+    succs: tuple[NDArray[np.intp], ...]
+    succ_lags: tuple[F64, ...]
+    low: F64  # the earliest start (not_before, the forecast day), per task
+    fixed_start: F64  # the day a started task started (nan: not started)
+    as_of: float
+    points: F64  # (tasks, 3): optimistic, likely, pessimistic (slips added, done: 0)
+    triangular: NDArray[np.bool_]
+    gates: dict[int, GateState] = field(default_factory=dict)
+    fallback_gate: dict[int, int] = field(default_factory=dict)  # fallback task -> gate
+
+    @property
+    def n(self) -> int:
+        """Number of tasks."""
+        return len(self.keys)
+
+    def day(self, d: float) -> date:
+        """The date a finish on day ``d`` falls on."""
+        return self.plan.start + timedelta(days=math.ceil(d - 1e-9))
+
+
+def _order(plan: Plan) -> list[int]:
+    """Positions of the plan's tasks, each after its predecessors (Kahn, stable)."""
+    index = plan.index
+    n = len(plan.tasks)
+    indegree = [len(t.after) for t in plan.tasks]
+    children: list[list[int]] = [[] for _ in range(n)]
+    for i, t in enumerate(plan.tasks):
+        for d in t.after:
+            children[index[d.task]].append(i)
+    ready = [i for i in range(n) if indegree[i] == 0]
+    out: list[int] = []
+    while ready:
+        i = ready.pop(0) if len(ready) < 64 else ready.pop()
+        out.append(i)
+        for c in children[i]:
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                ready.append(c)
+    return out  # the plan was checked for cycles
+
+
+def compile_plan(
+    plan: Plan, *, as_of: date | None = None, gates: Mapping[str, GateState] | None = None
+) -> Network:
+    """Arrays for the passes; ``gates`` gives each gate task's duration and chance to ship."""
+    gates = dict(gates or {})
+    order = _order(plan)
+    pos = {plan.tasks[i].key: k for k, i in enumerate(order)}
+    tasks = tuple(plan.tasks[i] for i in order)
+    day0 = plan.start
+    as_of_day = float((as_of - day0).days) if as_of is not None else 0.0
+    n = len(tasks)
+    points = np.zeros((n, 3))
+    triangular = np.zeros(n, dtype=bool)
+    low = np.full(n, max(as_of_day, 0.0))
+    fixed = np.full(n, np.nan)
+    states: dict[int, GateState] = {}
+    for k, t in enumerate(tasks):
+        dur = t.duration
+        if t.experiment is not None:
+            state = gates.get(t.key)
+            if state is None:
+                raise ConfigError(
+                    f"{plan.origin}: gate {t.key!r} (experiment {t.experiment!r}) needs its "
+                    "remaining run and chance to ship: give gate.planned_units, "
+                    "gate.daily_units and gate.p_ship in the plan, or forecast it through a "
+                    "workspace whose registry holds the experiment"
+                )
+            states[k] = state
+            dur = t.duration or state.duration
+        if t.done or t.milestone or dur is None:
+            continue
+        dur = dur.shifted(t.slipped) if t.slipped else dur
+        points[k] = (dur.optimistic, dur.likely, dur.pessimistic)
+        triangular[k] = (t.distribution or plan.distribution) == "triangular"
+        if t.not_before is not None:
+            low[k] = max(low[k], float((t.not_before - day0).days))
+        if t.started_on is not None:
+            fixed[k] = float((t.started_on - day0).days)
+    preds, lags = [], []
+    succ_lists: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for k, t in enumerate(tasks):
+        p = np.array([pos[d.task] for d in t.after], dtype=np.intp)
+        lag = np.array([d.lag for d in t.after], dtype=np.float64)
+        preds.append(p)
+        lags.append(lag)
+        for j, g in zip(p, lag, strict=True):
+            succ_lists[int(j)].append((k, float(g)))
+    fallback = {pos[f]: pos[g] for f, g in plan.fallback_of.items()}
+    return Network(
+        plan=plan,
+        keys=tuple(t.key for t in tasks),
+        tasks=tasks,
+        preds=tuple(preds),
+        lags=tuple(lags),
+        succs=tuple(np.array([s for s, _ in lst], dtype=np.intp) for lst in succ_lists),
+        succ_lags=tuple(np.array([g for _, g in lst], dtype=np.float64) for lst in succ_lists),
+        low=low,
+        fixed_start=fixed,
+        as_of=as_of_day,
+        points=points,
+        triangular=triangular,
+        gates=states,
+        fallback_gate=fallback,
+    )
+
+
+@cache
+def _pert_table() -> tuple[F64, F64]:
+    """Quantiles of Beta(alpha, 6 - alpha) at Phi(z), on grids of alpha and z."""
+    from scipy import special
+
+    alphas = np.linspace(1.0, 5.0, ALPHA_POINTS)
+    z = np.linspace(-Z_MAX, Z_MAX, Z_POINTS)
+    u = special.ndtr(z)
+    table = special.betaincinv(alphas[:, None], 6.0 - alphas[:, None], u[None, :])
+    return alphas, np.asarray(table, dtype=np.float64)
+
+
+def _pert_quantiles(z: F64, alpha: F64) -> F64:
+    """Beta(alpha, 6 - alpha) quantiles at Phi(z), by bilinear interpolation of the table."""
+    table = _pert_table()[1]
+    zpos = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) * ((Z_POINTS - 1) / (2 * Z_MAX))
+    zi = np.minimum(zpos.astype(np.intp), Z_POINTS - 2)
+    zf = zpos - zi
+    apos = (alpha - 1.0) * ((ALPHA_POINTS - 1) / 4.0)
+    ai = np.minimum(apos.astype(np.intp), ALPHA_POINTS - 2)
+    af = apos - ai
+    flat = table.ravel()
+    row0, row1 = ai * Z_POINTS, (ai + 1) * Z_POINTS
+    q0 = flat[row0 + zi] * (1 - zf) + flat[row0 + zi + 1] * zf
+    q1 = flat[row1 + zi] * (1 - zf) + flat[row1 + zi + 1] * zf
+    return np.asarray(q0 * (1 - af) + q1 * af, dtype=np.float64)
+
+
+def normal_scores(net: Network, runs: int, rng: np.random.Generator) -> F64:
+    """Standard normal scores (runs x tasks), correlated within each risk by its driver."""
+    z = rng.standard_normal((runs, net.n))
+    pos = {k: i for i, k in enumerate(net.keys)}
+    for risk in net.plan.risks:
+        cols = [pos[k] for k in risk.tasks]
+        driver = rng.standard_normal((runs, 1))
+        rho = risk.correlation
+        z[:, cols] = math.sqrt(rho) * driver + math.sqrt(1 - rho) * z[:, cols]
+    return z
+
+
+def sample_durations(net: Network, z: F64) -> F64:
+    """Durations (runs x tasks) from normal scores: PERT-beta or triangular quantiles."""
+    a, m, b = net.points[:, 0], net.points[:, 1], net.points[:, 2]
+    width = b - a
+    out = np.broadcast_to(a, z.shape).copy()
+    spread = width > 0
+    pert = spread & ~net.triangular
+    if pert.any():
+        cols = np.flatnonzero(pert)
+        alpha = 1.0 + 4.0 * (m[cols] - a[cols]) / width[cols]
+        q = _pert_quantiles(z[:, cols], np.broadcast_to(alpha, (len(z), len(cols))))
+        out[:, cols] = a[cols] + width[cols] * q
+    tri = spread & net.triangular
+    if tri.any():
+        from scipy import special
+
+        cols = np.flatnonzero(tri)
+        u = special.ndtr(z[:, cols])
+        c = (m[cols] - a[cols]) / width[cols]
+        q = np.where(u < c, np.sqrt(u * c), 1.0 - np.sqrt((1.0 - u) * (1.0 - c)))
+        out[:, cols] = a[cols] + width[cols] * q
+    return out
+
+
+@dataclass(frozen=True)
+class Passes:
+    """Early and late dates of every task in every run (runs x tasks), and the finish."""
+
+    es: F64
+    ef: F64
+    ls: F64
+    lf: F64
+    finish: F64  # per run
+    active: NDArray[np.bool_]  # runs x tasks (fallback tasks off when their gate ships)
+    ships: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
+
+    @property
+    def total_float(self) -> F64:
+        """Late start minus early start."""
+        return self.ls - self.es
+
+    @property
+    def critical(self) -> NDArray[np.bool_]:
+        """On the critical path: active and without float."""
+        return (self.total_float <= EPS) & self.active
+
+
+def passes(net: Network, durations: F64, ships: Mapping[int, NDArray[np.bool_]]) -> Passes:
+    """Forward and backward passes over every run at once.
+
+    ``ships[gate position]`` says, per run, whether the gate's experiment shipped
+    (its fallback tasks are then off: no time, no lag).
+    """
+    runs = durations.shape[0]
+    active = np.ones((runs, net.n), dtype=bool)
+    for f, g in net.fallback_gate.items():
+        active[:, f] = ~ships[g]
+    dur = np.where(active, durations, 0.0)
+    es = np.empty_like(dur)
+    ef = np.empty_like(dur)
+    for k in range(net.n):
+        start = np.full(runs, net.low[k])
+        p = net.preds[k]
+        if len(p):
+            lag = np.where(active[:, p], net.lags[k], 0.0)
+            start = np.maximum(start, (ef[:, p] + lag).max(axis=1))
+        if not np.isnan(net.fixed_start[k]):  # started: its start is history
+            start = np.full(runs, net.fixed_start[k])
+            ef[:, k] = np.maximum(start + dur[:, k], net.as_of)
+        else:
+            ef[:, k] = start + dur[:, k]
+        es[:, k] = start
+    finish = ef.max(axis=1)
+    lf = np.empty_like(dur)
+    ls = np.empty_like(dur)
+    for k in range(net.n - 1, -1, -1):
+        s = net.succs[k]
+        late = finish.copy()
+        if len(s):
+            lag = np.where(active[:, k : k + 1], net.succ_lags[k], 0.0)
+            late = np.minimum(late, (ls[:, s] - lag).min(axis=1))
+        lf[:, k] = late
+        ls[:, k] = late - (ef[:, k] - es[:, k])
+    return Passes(es, ef, ls, lf, finish, active, dict(ships))
+
+
+def cpm(
+    plan: Plan,
+    *,
+    as_of: date | None = None,
+    gates: Mapping[str, GateState] | None = None,
+    point: str = "likely",
+) -> tuple[Network, Passes]:
+    """The deterministic critical path with every duration at one point.
+
+    ``point``: ``likely`` (a plan of single dates) or ``mean`` (PERT means).
+    A gate is taken to ship when its chance is at least one half.
+    """
+    net = compile_plan(plan, as_of=as_of, gates=gates)
+    a, m, b = net.points.T
+    d = m if point == "likely" else (a + 4 * m + b) / 6
+    if net.triangular.any() and point == "mean":
+        d = np.where(net.triangular, (a + m + b) / 3, d)
+    ships = {g: np.array([s.p_ship >= 0.5]) for g, s in net.gates.items()}
+    return net, passes(net, d[None, :], ships)
+
+
+def to_dates(net: Network, days: F64) -> list[str]:
+    """ISO dates of finish days."""
+    return [net.day(float(d)).isoformat() for d in days]
+
+
+def summary(values: F64) -> dict[str, Any]:
+    """Mean, sd and the usual percentiles of a sample."""
+    p50, p80, p95 = np.percentile(values, [50, 80, 95])
+    return {
+        "mean": float(values.mean()),
+        "sd": float(values.std()),
+        "p50": float(p50),
+        "p80": float(p80),
+        "p95": float(p95),
+    }
