@@ -181,56 +181,59 @@ def _pert_table() -> tuple[F64, F64]:
     return alphas, np.asarray(table, dtype=np.float64)
 
 
-def _pert_quantiles(z: F64, alpha: F64) -> F64:
-    """Beta(alpha, 6 - alpha) quantiles at Phi(z), by bilinear interpolation of the table."""
-    table = _pert_table()[1]
-    zpos = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) * ((Z_POINTS - 1) / (2 * Z_MAX))
-    zi = np.minimum(zpos.astype(np.intp), Z_POINTS - 2)
-    zf = zpos - zi
-    apos = (alpha - 1.0) * ((ALPHA_POINTS - 1) / 4.0)
-    ai = np.minimum(apos.astype(np.intp), ALPHA_POINTS - 2)
-    af = apos - ai
-    flat = table.ravel()
-    row0, row1 = ai * Z_POINTS, (ai + 1) * Z_POINTS
-    q0 = flat[row0 + zi] * (1 - zf) + flat[row0 + zi + 1] * zf
-    q1 = flat[row1 + zi] * (1 - zf) + flat[row1 + zi + 1] * zf
-    return np.asarray(q0 * (1 - af) + q1 * af, dtype=np.float64)
+def _quantile_rows(net: Network) -> F64:
+    """Each task's duration at every normal score of the grid (tasks x Z_POINTS).
+
+    PERT's rows interpolate the tabulated Beta(alpha, 6 - alpha) quantiles
+    between the two nearest alphas; triangular rows are exact.
+    """
+    from scipy import special
+
+    alphas, table = _pert_table()
+    a, m, b = net.points[:, 0], net.points[:, 1], net.points[:, 2]
+    width = b - a
+    rows = np.zeros((net.n, Z_POINTS))
+    spread = width > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = np.where(spread, (m - a) / width, 0.5)
+    pert = np.flatnonzero(spread & ~net.triangular)
+    if len(pert):
+        apos = 4.0 * shape[pert] * ((ALPHA_POINTS - 1) / 4.0)  # alpha - 1 = 4 (m - a) / width
+        ai = np.minimum(apos.astype(np.intp), ALPHA_POINTS - 2)
+        af = (apos - ai)[:, None]
+        rows[pert] = table[ai] * (1 - af) + table[ai + 1] * af
+    tri = np.flatnonzero(spread & net.triangular)
+    if len(tri):
+        u = special.ndtr(np.linspace(-Z_MAX, Z_MAX, Z_POINTS))[None, :]
+        c = shape[tri][:, None]
+        rows[tri] = np.where(u < c, np.sqrt(u * c), 1.0 - np.sqrt((1.0 - u) * (1.0 - c)))
+    del alphas
+    return np.asarray(a[:, None] + width[:, None] * rows, dtype=np.float64)
 
 
 def normal_scores(net: Network, runs: int, rng: np.random.Generator) -> F64:
-    """Standard normal scores (runs x tasks), correlated within each risk by its driver."""
-    z = rng.standard_normal((runs, net.n))
+    """Standard normal scores (tasks x runs), correlated within each risk by its driver."""
+    z = rng.standard_normal((net.n, runs))
     pos = {k: i for i, k in enumerate(net.keys)}
     for risk in net.plan.risks:
         cols = [pos[k] for k in risk.tasks]
-        driver = rng.standard_normal((runs, 1))
+        driver = rng.standard_normal((1, runs))
         rho = risk.correlation
-        z[:, cols] = math.sqrt(rho) * driver + math.sqrt(1 - rho) * z[:, cols]
+        z[cols] = math.sqrt(rho) * driver + math.sqrt(1 - rho) * z[cols]
     return z
 
 
 def sample_durations(net: Network, z: F64) -> F64:
-    """Durations (runs x tasks) from normal scores: PERT-beta or triangular quantiles."""
-    a, m, b = net.points[:, 0], net.points[:, 1], net.points[:, 2]
-    width = b - a
-    out = np.broadcast_to(a, z.shape).copy()
-    spread = width > 0
-    pert = spread & ~net.triangular
-    if pert.any():
-        cols = np.flatnonzero(pert)
-        alpha = 1.0 + 4.0 * (m[cols] - a[cols]) / width[cols]
-        q = _pert_quantiles(z[:, cols], np.broadcast_to(alpha, (len(z), len(cols))))
-        out[:, cols] = a[cols] + width[cols] * q
-    tri = spread & net.triangular
-    if tri.any():
-        from scipy import special
-
-        cols = np.flatnonzero(tri)
-        u = special.ndtr(z[:, cols])
-        c = (m[cols] - a[cols]) / width[cols]
-        q = np.where(u < c, np.sqrt(u * c), 1.0 - np.sqrt((1.0 - u) * (1.0 - c)))
-        out[:, cols] = a[cols] + width[cols] * q
-    return out
+    """Durations (tasks x runs) from normal scores (tasks x runs): PERT-beta or
+    triangular quantiles, read off each task's row by linear interpolation."""
+    rows = _quantile_rows(net)
+    pos = (np.clip(z, -Z_MAX, Z_MAX) + Z_MAX) * ((Z_POINTS - 1) / (2 * Z_MAX))
+    at = np.minimum(pos.astype(np.int32), Z_POINTS - 2)
+    pos -= at  # the fraction past the grid point
+    at += (np.arange(net.n, dtype=np.int32) * Z_POINTS)[:, None]
+    flat = rows.ravel()
+    below = flat[at]
+    return np.asarray(below + (flat[at + 1] - below) * pos, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -259,40 +262,47 @@ class Passes:
 def passes(net: Network, durations: F64, ships: Mapping[int, NDArray[np.bool_]]) -> Passes:
     """Forward and backward passes over every run at once.
 
-    ``ships[gate position]`` says, per run, whether the gate's experiment shipped
-    (its fallback tasks are then off: no time, no lag).
+    ``durations`` is tasks x runs; ``ships[gate position]`` says, per run,
+    whether the gate's experiment shipped (its fallback tasks are then off:
+    no time, no lag). The arrays of the result are runs x tasks.
     """
-    runs = durations.shape[0]
-    active = np.ones((runs, net.n), dtype=bool)
+    runs = durations.shape[1]
+    active = np.ones((net.n, runs), dtype=bool)
     for f, g in net.fallback_gate.items():
-        active[:, f] = ~ships[g]
-    dur = np.where(active, durations, 0.0)
+        active[f] = ~ships[g]
+    switched = bool(net.fallback_gate)
+    dur = np.where(active, durations, 0.0) if switched else durations
     es = np.empty_like(dur)
     ef = np.empty_like(dur)
     for k in range(net.n):
-        start = np.full(runs, net.low[k])
-        p = net.preds[k]
-        if len(p):
-            lag = np.where(active[:, p], net.lags[k], 0.0)
-            start = np.maximum(start, (ef[:, p] + lag).max(axis=1))
+        start = es[k]
+        start.fill(net.low[k])
+        p, lag = net.preds[k], net.lags[k]
+        if len(p) == 1 and not switched:
+            np.maximum(start, ef[p[0]] + lag[0], out=start)
+        elif len(p):
+            before = ef[p] + (np.where(active[p], lag[:, None], 0.0) if switched else lag[:, None])
+            np.maximum(start, before.max(axis=0), out=start)
         if not np.isnan(net.fixed_start[k]):  # started: its start is history
-            start = np.full(runs, net.fixed_start[k])
-            ef[:, k] = np.maximum(start + dur[:, k], net.as_of)
+            start.fill(net.fixed_start[k])
+            np.maximum(start + dur[k], net.as_of, out=ef[k])
         else:
-            ef[:, k] = start + dur[:, k]
-        es[:, k] = start
-    finish = ef.max(axis=1)
+            np.add(start, dur[k], out=ef[k])
+    finish = ef.max(axis=0)
     lf = np.empty_like(dur)
     ls = np.empty_like(dur)
     for k in range(net.n - 1, -1, -1):
-        s = net.succs[k]
-        late = finish.copy()
-        if len(s):
-            lag = np.where(active[:, k : k + 1], net.succ_lags[k], 0.0)
-            late = np.minimum(late, (ls[:, s] - lag).min(axis=1))
-        lf[:, k] = late
-        ls[:, k] = late - (ef[:, k] - es[:, k])
-    return Passes(es, ef, ls, lf, finish, active, dict(ships))
+        s, lag = net.succs[k], net.succ_lags[k]
+        late = lf[k]
+        late[:] = finish
+        if len(s) == 1:
+            after = ls[s[0]] - (np.where(active[k], lag[0], 0.0) if switched else lag[0])
+            np.minimum(late, after, out=late)
+        elif len(s):
+            gap = np.where(active[k][None, :], lag[:, None], 0.0) if switched else lag[:, None]
+            np.minimum(late, (ls[s] - gap).min(axis=0), out=late)
+        np.subtract(late, ef[k] - es[k], out=ls[k])
+    return Passes(es.T, ef.T, ls.T, lf.T, finish, active.T, dict(ships))
 
 
 def cpm(
@@ -313,7 +323,7 @@ def cpm(
     if net.triangular.any() and point == "mean":
         d = np.where(net.triangular, (a + m + b) / 3, d)
     ships = {g: np.array([s.p_ship >= 0.5]) for g, s in net.gates.items()}
-    return net, passes(net, d[None, :], ships)
+    return net, passes(net, d[:, None], ships)
 
 
 def to_dates(net: Network, days: F64) -> list[str]:
