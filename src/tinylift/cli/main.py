@@ -65,6 +65,7 @@ COMMANDS: dict[str, Entry] = {
     "portfolio": Entry(
         "portfolio", "app", "What all the experiments add up to: health, corrected impact."
     ),
+    "launch": Entry("launch", "app", "Launch plans: forecast, what-if, record a slip."),
 }
 
 

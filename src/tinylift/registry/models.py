@@ -381,3 +381,48 @@ class Alert(Base):
     #: When the webhook answered 2xx; None when there is none or it failed (see error).
     delivered_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class LaunchPlan(Base):
+    """A launch plan as its authors wrote it (YAML); slips are recorded beside it."""
+
+    __tablename__ = "launch_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LaunchSlip(Base):
+    """A task of a launch plan slipped by some days: who said so, when, why."""
+
+    __tablename__ = "launch_slips"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("launch_plans.id", ondelete="CASCADE"), index=True
+    )
+    task: Mapped[str] = mapped_column(String(100))
+    days: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LaunchForecast(Base):
+    """One forecast of a plan, kept so the page shows how the P80 moved week by week."""
+
+    __tablename__ = "launch_forecasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("launch_plans.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    as_of: Mapped[str] = mapped_column(String(10))
+    cpm: Mapped[str] = mapped_column(String(10))
+    p50: Mapped[str] = mapped_column(String(10))
+    p80: Mapped[str] = mapped_column(String(10))
+    p95: Mapped[str] = mapped_column(String(10))
+    p_on_time: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(300))

@@ -85,7 +85,33 @@ def build_demo(
                 srm_alpha=ws.settings.srm_alpha,
                 on_stage=on_stage,
             )
+    plan_launch(ws)
     return DemoResult(data, recorded)
+
+
+#: The demo plan's slips, recorded one after another (task, days, why, who).
+DEMO_SLIPS = (
+    ("pcb", 12, "board respin after the EMC pre-scan", "hardware-lead"),
+    ("tooling", 8, "mould steel arrived late", "manufacturing-lead"),
+)
+
+
+def plan_launch(ws: Workspace) -> None:
+    """The demo's launch plan: written to the workspace (launch.yml), stored, forecast,
+    and two slips recorded, so the plan has a history."""
+    from importlib.resources import files
+
+    from tinylift.launches import parse_plan
+    from tinylift.service.launches import forecast_plan, record_slip
+
+    text = files("tinylift.demo").joinpath("launch.yml").read_text()
+    path = ws.root / "launch.yml"
+    path.write_text(text)
+    plan = parse_plan(text, origin=str(path))
+    # as of the plan's start: the file records no progress yet
+    forecast_plan(ws, path, reason="first forecast", as_of=plan.start)
+    for task, days, why, who in DEMO_SLIPS:
+        record_slip(ws, plan.key, task, days, reason=why, by=who, as_of=plan.start)
 
 
 def demo_login(ws: Workspace) -> tuple[str, str]:

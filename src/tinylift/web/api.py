@@ -6,9 +6,10 @@ need the session's ``X-CSRF-Token`` header, and the role the page would need.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from tinylift.errors import NotFound, Unauthorized
@@ -291,3 +292,57 @@ def edit_experiment(request: Request, key: str, body: EditIn, user: TeamWriter) 
         _ws(request), key, changes, by=user.handle, reason=body.reason
     )
     return edited.model_dump(mode="json")
+
+
+class SlipIn(BaseModel):
+    """A slip to record on a launch plan's task."""
+
+    task: str = Field(min_length=1, max_length=100)
+    days: float = Field(gt=0, le=3650)
+    why: str = Field(default="", max_length=2000)
+
+
+@router.get("/launches")
+def launches_(request: Request, user: Reader) -> list[dict[str, Any]]:
+    """Stored launch plans and their latest forecast."""
+    from tinylift.service.launches import list_plans
+
+    return list_plans(_ws(request))
+
+
+@router.post("/launches", status_code=201)
+def save_launch(
+    request: Request, body: Annotated[dict[str, Any], Body()], user: Writer
+) -> dict[str, Any]:
+    """Store a launch plan (the fields of launch.yml as JSON); returns its forecast."""
+    from tinylift.service.launches import forecast_plan, save_plan
+
+    plan = save_plan(_ws(request), body, origin="the request's plan")
+    return forecast_plan(_ws(request), plan.key, keep=False).to_dict()
+
+
+@router.get("/launches/{key}/forecast")
+def launch_forecast(
+    request: Request,
+    key: str,
+    user: Reader,
+    runs: Annotated[int, Query(ge=100, le=200_000)] = 10_000,
+    as_of: Annotated[date | None, Query()] = None,
+) -> dict[str, Any]:
+    """A stored plan's forecast (not kept in its history)."""
+    from tinylift.service.launches import forecast_plan
+
+    return forecast_plan(_ws(request), key, runs=runs, as_of=as_of, keep=False).to_dict()
+
+
+@router.post("/launches/{key}/slips", status_code=201)
+def launch_slip(request: Request, key: str, body: SlipIn, user: Writer) -> dict[str, Any]:
+    """Record that a task slipped; returns the new forecast (kept in the history)."""
+    from tinylift.service.launches import history, record_slip
+
+    ws = _ws(request)
+    past = history(ws, key)["forecasts"]
+    day = date.fromisoformat(past[-1]["as_of"]) if past else None
+    return record_slip(
+        ws, key, body.task, body.days, reason=body.why, by=user.handle, as_of=day
+    ).to_dict()
