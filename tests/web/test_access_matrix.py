@@ -36,12 +36,21 @@ API = {
         404,
     ),
     ("GET", "/api/v1/users", None): (401, 403, 403, 403, 200),
+    ("POST", "/api/v1/launches/hub2-launch/slips", '{"days": -1}'): (
+        401,
+        403,
+        ALLOWED,
+        ALLOWED,
+        ALLOWED,
+    ),
     ("DELETE", "/api/v1/session", None): (401, 204, 204, 204, 204),
 }
 PAGES = {
     f"/experiments/{DISCOUNT}/anecdotes": (303, 403, 403, ALLOWED, ALLOWED),
     f"/experiments/{DISCOUNT}/decision": (303, 403, 403, ALLOWED, ALLOWED),
     "/experiments/new": (303, 403, ALLOWED, ALLOWED, ALLOWED),
+    "/launches": (303, 403, ALLOWED, ALLOWED, ALLOWED),
+    "/launches/hub2-launch/slips": (303, 403, ALLOWED, ALLOWED, ALLOWED),
 }
 
 

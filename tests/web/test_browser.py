@@ -214,3 +214,39 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
     assert "/login" in page.url  # the session is gone
     _shot(page, "7-signed-out")
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_the_launch_page_draws_the_plan_and_answers_what_if(server: str, page: Page) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#handle", "pat")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{server}/experiments")
+    page.click("nav a[href='/launches']")
+    page.wait_for_url(f"{server}/launches")
+    page.click("tr[data-plan='hub2-launch'] a")
+    page.wait_for_url(f"{server}/launches/hub2-launch")
+    for fig in ("gantt", "finish", "criticality", "waits", "history"):
+        page.wait_for_selector(f"[data-plot='fig-{fig}'] .main-svg")
+    assert page.locator("table.tasks tr.critical").count() >= 3
+    assert "P80" in page.locator("#summary").inner_text()
+    _shot(page, "launch")
+    _axe(page, "launch page")
+    # what if certification slips ten days?
+    page.select_option("#c-task", "certification")
+    page.fill("#c-slip", "10")
+    page.click("form[aria-label='What if a task slips'] button")
+    page.wait_for_selector("#cascade-result")
+    assert "certification" in page.locator("#cascade-result").inner_text()
+    assert page.locator("tr[data-moved='launch']").count() == 1
+    # record a slip: the history grows by one forecast
+    rows = page.locator("table.history tbody tr").count()
+    page.select_option("#s-task", "tooling")
+    page.fill("#s-days", "4")
+    page.fill("#s-why", "a supplier's holiday")
+    page.click("form[aria-label='Record a slip'] button")
+    page.wait_for_url(f"{server}/launches/hub2-launch#history")
+    assert page.locator("table.history tbody tr").count() == rows + 1
+    assert "a supplier's holiday" in page.locator("table.history").inner_text()
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    page.click("form.who button")  # sign out for the next test

@@ -69,6 +69,9 @@ __all__ = [
 ]
 
 KEY = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+#: Longest duration, lag or slip of one task (ten years), and the span of plan dates.
+MAX_DAYS = 3650.0
+YEARS = (1970, 2200)
 Key = Annotated[str, Field(pattern=KEY)]
 
 
@@ -76,9 +79,9 @@ class Duration(BaseModel):
     """Three-point estimate in days: optimistic <= likely <= pessimistic."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    optimistic: float = Field(ge=0)
-    likely: float = Field(ge=0)
-    pessimistic: float = Field(ge=0)
+    optimistic: float = Field(ge=0, le=MAX_DAYS)
+    likely: float = Field(ge=0, le=MAX_DAYS)
+    pessimistic: float = Field(ge=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _ordered(self) -> Duration:
@@ -108,7 +111,7 @@ class Dependency(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     task: Key
-    lag: float = 0.0
+    lag: float = Field(default=0.0, ge=-MAX_DAYS, le=MAX_DAYS)
 
 
 class Gate(BaseModel):
@@ -147,7 +150,7 @@ class Task(BaseModel):
     # progress
     done: bool = False
     started_on: date | None = None
-    slipped: float = Field(default=0.0, ge=0)
+    slipped: float = Field(default=0.0, ge=0, le=100 * MAX_DAYS)
 
     @field_validator("after", mode="before")
     @classmethod
@@ -169,6 +172,13 @@ class Task(BaseModel):
             if len(v) != 3:
                 raise ValueError("a list of three days: optimistic, likely, pessimistic")
             return dict(zip(("optimistic", "likely", "pessimistic"), v, strict=True))
+        return v
+
+    @field_validator("not_before", "deadline", "started_on")
+    @classmethod
+    def _year(cls, v: date | None) -> date | None:
+        if v is not None and not YEARS[0] <= v.year <= YEARS[1]:
+            raise ValueError(f"a date between {YEARS[0]} and {YEARS[1]}")
         return v
 
     @model_validator(mode="after")
@@ -207,6 +217,13 @@ class _File(BaseModel):
     distribution: Literal["pert", "triangular"] = "pert"
     tasks: tuple[Task, ...] = Field(min_length=1, max_length=20_000)
     risks: tuple[Risk, ...] = ()
+
+    @field_validator("start", "target")
+    @classmethod
+    def _year(cls, v: date | None) -> date | None:
+        if v is not None and not YEARS[0] <= v.year <= YEARS[1]:
+            raise ValueError(f"a date between {YEARS[0]} and {YEARS[1]}")
+        return v
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ its latest snapshot shows, and ships with its *conditional power* under the
 current trend (the chance its OEC ends significantly better at the planned
 sample if the effect is what it looks like now); a draft one runs its whole
 planned sample at the plan's ``daily_units`` and ships at the plan's
-``p_ship``, else at the program's win rate.
+``p_ship``, else at the program's win rate (Laplace-smoothed).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinylift.errors import ConfigError, NotFound
+from tinylift.launches.plan import MAX_DAYS
 
 if TYPE_CHECKING:
     from tinylift.launches import Cascade, Forecast, GateState, Plan
@@ -136,6 +137,7 @@ def gate_states(ws: Workspace, plan: Plan, *, as_of: date | None = None) -> dict
     if not gates:
         return out
     win_rate: float | None = None
+    pending: list[tuple[str, str, float, float, float | None, str]] = []
     with ws.registry() as reg, reg.session() as s:
         for t in gates:
             key = str(t.experiment)
@@ -183,24 +185,30 @@ def gate_states(ws: Workspace, plan: Plan, *, as_of: date | None = None) -> dict
                     "units and daily traffic: set planned units on the experiment (or "
                     "gate.planned_units) and gate.daily_units, or analyse it once it runs"
                 )
-            if p_ship is None:
-                if win_rate is None:
-                    win_rate = _program_win_rate(ws)
-                p_ship = win_rate
-                source = f"not started: the program's win rate, {p_ship:.0%}"
-            elif not source:
+            if p_ship is not None and not source:
                 source = f"the plan's chance to ship, {p_ship:.0%}"
             left = max(planned - so_far, 0) / pace
-            out[t.key] = GateState(
-                Duration(
-                    optimistic=left / FASTER + g.decision_days,
-                    likely=left + g.decision_days,
-                    pessimistic=left / SLOWER + g.decision_days,
-                ),
-                float(p_ship),
-                source,
-                key,
-            )
+            if left / SLOWER + g.decision_days > MAX_DAYS:
+                raise ConfigError(
+                    f"{plan.origin}: gate {t.key!r} would run {left / 365:,.0f} years at "
+                    f"{pace:g} units a day; check its planned units and daily traffic"
+                )
+            pending.append((t.key, key, left + 0.0, g.decision_days, p_ship, source))
+    for task, key, left, decide, p_ship, source in pending:
+        if p_ship is None:  # read after the registry session above has closed
+            if win_rate is None:
+                win_rate = _program_win_rate(ws)
+            p_ship, source = win_rate, f"not started: the program's win rate, {win_rate:.0%}"
+        out[task] = GateState(
+            Duration(
+                optimistic=left / FASTER + decide,
+                likely=left + decide,
+                pessimistic=left / SLOWER + decide,
+            ),
+            float(p_ship),
+            source,
+            key,
+        )
     return out
 
 
@@ -213,10 +221,14 @@ def _oec_row(results: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _program_win_rate(ws: Workspace) -> float:
+    """The program's win rate, smoothed by Laplace's rule of succession (a young program
+    with no win yet does not make every untested gate fail)."""
     from tinylift.service.portfolio import portfolio
 
-    rate = portfolio(ws).overall.get("win_rate")
-    return float(rate) if rate is not None else 0.3
+    overall = portfolio(ws).overall
+    decided = int(overall.get("decided") or 0)
+    wins = round(float(overall.get("win_rate") or 0.0) * decided)
+    return (wins + 1) / (decided + 2)
 
 
 def forecast_plan(

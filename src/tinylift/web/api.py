@@ -16,7 +16,7 @@ from tinylift.errors import NotFound, Unauthorized
 from tinylift.service import analysis, experiments, records, users
 from tinylift.service.reports import report_context
 from tinylift.service.users import SignedIn
-from tinylift.web.auth import COOKIE, api_team_writer, api_user, api_writer
+from tinylift.web.auth import COOKIE, api_editor, api_team_writer, api_user, api_writer
 from tinylift.web.auth import workspace_of as _ws
 
 __all__ = ["router"]
@@ -24,6 +24,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["web"])
 Reader = Annotated[SignedIn, Depends(api_user)]
 Writer = Annotated[SignedIn, Depends(api_writer)]
+EditorWriter = Annotated[SignedIn, Depends(api_editor)]
 TeamWriter = Annotated[SignedIn, Depends(api_team_writer)]
 
 
@@ -312,7 +313,7 @@ def launches_(request: Request, user: Reader) -> list[dict[str, Any]]:
 
 @router.post("/launches", status_code=201)
 def save_launch(
-    request: Request, body: Annotated[dict[str, Any], Body()], user: Writer
+    request: Request, body: Annotated[dict[str, Any], Body()], user: EditorWriter
 ) -> dict[str, Any]:
     """Store a launch plan (the fields of launch.yml as JSON); returns its forecast."""
     from tinylift.service.launches import forecast_plan, save_plan
@@ -336,7 +337,7 @@ def launch_forecast(
 
 
 @router.post("/launches/{key}/slips", status_code=201)
-def launch_slip(request: Request, key: str, body: SlipIn, user: Writer) -> dict[str, Any]:
+def launch_slip(request: Request, key: str, body: SlipIn, user: EditorWriter) -> dict[str, Any]:
     """Record that a task slipped; returns the new forecast (kept in the history)."""
     from tinylift.service.launches import history, record_slip
 

@@ -119,6 +119,13 @@ def api_writer(
     return user
 
 
+def api_editor(user: Annotated[SignedIn, Depends(api_writer)]) -> SignedIn:
+    """An API write only editors and admins may make (checked before the body is read)."""
+    if user.role not in ("editor", "admin"):
+        raise Forbidden(f"a {user.role} cannot change launch plans")
+    return user
+
+
 def _team_of(request: Request, key: str) -> str:
     from tinylift.service.experiments import show_experiment
 
