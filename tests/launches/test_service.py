@@ -26,7 +26,7 @@ def ws(demo_workspace: Path, tmp_path: Path) -> Workspace:
 
 def test_the_demo_plan_has_eleven_teams_two_gates_and_a_history(ws: Workspace) -> None:
     plan = load(ws, "hub2-launch")
-    teams = {t.team for t in plan.tasks if t.team and t.team != "product"}
+    teams = {t.team for t in plan.tasks if t.team}
     assert len(teams) == 11
     assert [t.experiment for t in plan.tasks if t.experiment] == [
         "onb-bundle-suggest",

@@ -189,6 +189,11 @@ def test_the_vanity_metric_is_flagged_by_metric_quality() -> None:
     assert not quality["revenue"]["vanity"]
     assert quality["revenue"]["correlation"] > 0.5
     assert quality["clicks"]["sensitivity"] > quality["return_rate"]["sensitivity"]
+    # the same behaviour in a guardrail is what a guardrail is for: not flagged
+    guard = [MetricInfo("clicks", "guardrail") if m.name == "clicks" else m for m in metrics]
+    guarded = {q["metric"]: q for q in build(with_clicks, guard).metric_quality}
+    assert guarded["clicks"]["moved_without_oec"] == quality["clicks"]["moved_without_oec"]
+    assert not guarded["clicks"]["vanity"]
 
 
 def test_the_holdout_reconciles_with_the_corrected_total_or_is_flagged() -> None:

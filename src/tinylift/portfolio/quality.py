@@ -72,7 +72,8 @@ def metric_quality(
     noise-corrected correlation of their relative effects; ``vanity`` flags a
     metric that moves significantly while the OEC does not in more than twice
     the share chance alone gives (``2 alpha``) and does not track the OEC
-    ("looks good, doesn't matter").
+    ("looks good, doesn't matter"); guardrails are never flagged, as they guard
+    against harm rather than stand in for value.
     """
     decided = [r for r in records if r.kind == "experiment" and r.outcome is not None]
     oec = _oec(decided)
@@ -101,6 +102,7 @@ def metric_quality(
             corr = -corr  # in the metric's good direction: positive means it tracks value
         vanity = (
             m.name != oec
+            and m.role != "guardrail"  # kept for the harm it catches, not as a proxy of value
             and n >= 5
             and alone / n > VANITY_SHARE * alpha
             and (corr is None or corr < TRACKS)
