@@ -253,3 +253,15 @@ def test_criticality_cruciality_and_sensitivity() -> None:
     assert t["long"]["cruciality"] > 0.99
     assert t["long"]["ssi"] > 0.99
     assert t["short"]["ssi"] == 0.0
+
+
+def test_a_huge_plan_gets_fewer_runs_and_too_many_are_refused() -> None:
+    from tinylift.launches.forecast import MAX_CELLS, runs_for
+
+    keys = [f"t{i}" for i in range(4_000)]
+    plan = plan_of(*[task(k, (1, 2, 3), *keys[max(0, i - 1) : i]) for i, k in enumerate(keys)])
+    runs = runs_for(plan)
+    assert runs * len(keys) <= MAX_CELLS
+    assert forecast(plan, runs=runs).runs == runs
+    with pytest.raises(ConfigError, match="runs: 10,000 runs of 4,000 tasks .* at most 2,500"):
+        simulate(plan, runs=10_000)

@@ -19,7 +19,10 @@ PlanArg = Annotated[
     str,
     typer.Argument(help="A plan file (launch.yml: stored under its key) or a stored plan's key."),
 ]
-RunsOpt = Annotated[int, typer.Option(help="Monte Carlo runs (100 to 200,000).")]
+RunsOpt = Annotated[
+    int | None,
+    typer.Option(help="Monte Carlo runs (100 to 200,000; default 10,000, fewer for a huge plan)."),
+]
 SeedOpt = Annotated[int, typer.Option(help="Seed of the runs (the same seed, the same numbers).")]
 AsOfOpt = Annotated[
     str | None,
@@ -96,7 +99,7 @@ def _print_forecast(f: dict[str, Any]) -> None:
 @app.command()
 def forecast(
     plan: PlanArg,
-    runs: RunsOpt = 10_000,
+    runs: RunsOpt = None,
     seed: SeedOpt = 0,
     as_of: AsOfOpt = None,
     dir: DirOpt = None,
@@ -118,7 +121,7 @@ def whatif(
     plan: PlanArg,
     task: Annotated[str, typer.Option(help="The task that slips.")],
     slip: Annotated[float, typer.Option(help="By how many days.")],
-    runs: RunsOpt = 10_000,
+    runs: RunsOpt = None,
     seed: SeedOpt = 0,
     as_of: AsOfOpt = None,
     dir: DirOpt = None,

@@ -37,6 +37,15 @@ from tinylift.results import Result
 __all__ = ["Forecast", "forecast", "simulate"]
 
 MAX_RUNS = 200_000
+#: Most runs x tasks simulated at once (each array of dates is this many numbers).
+MAX_CELLS = 10_000_000
+
+
+def runs_for(plan: Plan, wanted: int | None = None) -> int:
+    """``wanted`` runs, or by default 10,000 (fewer for a plan too large for that)."""
+    if wanted is not None:
+        return wanted
+    return max(100, min(10_000, MAX_CELLS // max(len(plan.tasks), 1)))
 
 
 def simulate(
@@ -50,6 +59,12 @@ def simulate(
     """Every run's dates, and the durations drawn (runs x tasks, in dependency order)."""
     if isinstance(runs, bool) or not isinstance(runs, int) or not 100 <= runs <= MAX_RUNS:
         raise ConfigError(f"between 100 and {MAX_RUNS:,} runs, got {runs!r}", parameter="runs")
+    if runs * len(plan.tasks) > MAX_CELLS:
+        raise ConfigError(
+            f"{runs:,} runs of {len(plan.tasks):,} tasks is more than is simulated at once; "
+            f"ask for at most {max(MAX_CELLS // len(plan.tasks), 100):,} runs",
+            parameter="runs",
+        )
     net = compile_plan(plan, as_of=as_of, gates=gates)
     rng = np.random.default_rng(seed)
     z = normal_scores(net, runs, rng)

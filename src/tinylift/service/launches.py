@@ -235,7 +235,7 @@ def forecast_plan(
     ws: Workspace,
     ref: str | Path,
     *,
-    runs: int = 10_000,
+    runs: int | None = None,
     seed: int = 0,
     as_of: date | None = None,
     keep: bool = True,
@@ -243,11 +243,14 @@ def forecast_plan(
 ) -> Forecast:
     """The plan's forecast as of a date (default today), kept in its history."""
     from tinylift.launches import forecast
+    from tinylift.launches.forecast import runs_for
     from tinylift.registry.launches import add_forecast
 
     plan = load(ws, ref)
     day = as_of or datetime.now(UTC).date()
-    result = forecast(plan, runs=runs, seed=seed, as_of=day, gates=gate_states(ws, plan))
+    result = forecast(
+        plan, runs=runs_for(plan, runs), seed=seed, as_of=day, gates=gate_states(ws, plan)
+    )
     if keep:
         with ws.registry() as reg, reg.session() as s:
             add_forecast(
@@ -270,16 +273,20 @@ def whatif_plan(
     task: str,
     days: float,
     *,
-    runs: int = 10_000,
+    runs: int | None = None,
     seed: int = 0,
     as_of: date | None = None,
 ) -> Cascade:
     """What moves if ``task`` slips ``days`` (nothing is recorded)."""
     from tinylift.launches import whatif
+    from tinylift.launches.forecast import runs_for
 
     plan = load(ws, ref)
     day = as_of or datetime.now(UTC).date()
-    return whatif(plan, task, days, runs=runs, seed=seed, as_of=day, gates=gate_states(ws, plan))
+    return whatif(
+        plan, task, days, runs=runs_for(plan, runs), seed=seed, as_of=day,
+        gates=gate_states(ws, plan),
+    )  # fmt: skip
 
 
 def record_slip(

@@ -327,7 +327,7 @@ def launch_forecast(
     request: Request,
     key: str,
     user: Reader,
-    runs: Annotated[int, Query(ge=100, le=200_000)] = 10_000,
+    runs: Annotated[int | None, Query(ge=100, le=200_000)] = None,
     as_of: Annotated[date | None, Query()] = None,
 ) -> dict[str, Any]:
     """A stored plan's forecast (not kept in its history)."""
