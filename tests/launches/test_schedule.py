@@ -263,5 +263,5 @@ def test_a_huge_plan_gets_fewer_runs_and_too_many_are_refused() -> None:
     runs = runs_for(plan)
     assert runs * len(keys) <= MAX_CELLS
     assert forecast(plan, runs=runs).runs == runs
-    with pytest.raises(ConfigError, match="runs: 10,000 runs of 4,000 tasks .* at most 2,500"):
+    with pytest.raises(ConfigError, match=r"runs: 10,000 runs of 4,000 tasks .* at most 2,500"):
         simulate(plan, runs=10_000)
