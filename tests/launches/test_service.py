@@ -88,3 +88,20 @@ def test_recording_a_slip_moves_the_forecast_and_keeps_it(ws: Workspace) -> None
     assert after.finish["p80"] > before[-1]["p80"]  # on the critical path: later
     with pytest.raises(ConfigError, match="slip of 1 to 3650 days"):
         record_slip(ws, "hub2-launch", "certification", -2)
+
+
+def test_a_gate_nobody_can_size_is_refused_with_what_to_give(ws: Workspace) -> None:
+    plan = ws.root / "tiny.yml"
+    plan.write_text(
+        "key: tiny\nstart: 2027-01-04\ntasks:\n"
+        "  - {key: test, experiment: no-such-experiment}\n"
+        "  - {key: after, duration: 3, after: [test]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"gate 'test' .* needs its planned units and daily"):
+        forecast_plan(ws, plan)
+    plan.write_text(plan.read_text().replace("experiment: no-such-experiment", "experiment: x, "
+                    "gate: {planned_units: 1000, daily_units: 100, p_ship: 0.5}"))  # fmt: skip
+    result = forecast_plan(ws, plan, runs=1_000, as_of=date(2027, 1, 4))
+    [gate] = result.gates
+    assert gate["p_ship"] == 0.5
+    assert result.finish["cpm"] == "2027-01-20"  # 10 days to run, 3 to decide, 3 after
