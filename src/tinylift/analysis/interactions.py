@@ -21,6 +21,7 @@ import numpy as np
 from tinylift.analysis.plan import ExperimentPlan
 from tinylift.analysis.scorecard import Check, Scorecard
 from tinylift.errors import StatsError
+from tinylift.stats.moments import Moments
 from tinylift.warehouse.contract import PairStats
 
 __all__ = ["concurrent_pairs", "flag_scorecards", "scan_metrics", "scan_pairs"]
@@ -57,7 +58,8 @@ def scan_pairs(
     from tinylift.stats.interactions import Grid, scan
 
     by_key = {p.key: p for p in plans}
-    grids = {}
+    # each metric's cells of every pair at once: one Moments with a row per pair
+    groups: dict[tuple[str, tuple[int, ...]], list[tuple[tuple[str, str], Moments]]] = {}
     for (a, b), ps in pairs.items():
         names = [
             m.name
@@ -65,20 +67,47 @@ def scan_pairs(
             for m in p.metrics
             if m.role in ROLES and m.name in ps.metrics
         ]
-        shape = ps.counts.shape
-        metrics = {}
         for name in dict.fromkeys(names):
             mo = ps.metrics[name]
-            ok = mo.n[0] >= 2
-            if not ok.all():
-                continue  # a cell without two units with a complete window
+            if (mo.n[0] >= 2).all():  # else a cell without two units with a complete window
+                groups.setdefault((name, ps.counts.shape), []).append(((a, b), mo))
+    estimates: dict[tuple[str, str], dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for (name, shape), members in groups.items():
+        for key, value, var in _estimates(members):
+            estimates.setdefault(key, {})[name] = (value.reshape(shape), var.reshape(shape))
+    grids = {
+        key: Grid(np.asarray(ps.counts, dtype=np.float64), estimates.get(key, {}))
+        for key, ps in pairs.items()
+    }
+    return scan(grids, fdr=fdr)
+
+
+def _estimates(
+    members: Sequence[tuple[tuple[str, str], Moments]],
+) -> list[tuple[tuple[str, str], np.ndarray, np.ndarray]]:
+    """Cell values and variances of one metric over many pairs (vectorised; one pair at a
+    time only if some pair's cells cannot be estimated, which are then left out)."""
+    first = members[0][1]
+    stacked = Moments(
+        first.kind,
+        np.concatenate([mo.n for _, mo in members]),
+        np.concatenate([mo.s for _, mo in members]),
+        np.concatenate([mo.ss for _, mo in members]),
+        tuple(f"{a}|{b}" for (a, b), _ in members),
+        first.variants,
+    )
+    try:
+        est = stacked.arm_estimates(cuped=first.has_covariate)
+        return [(key, est.value[i], est.var[i]) for i, (key, _) in enumerate(members)]
+    except StatsError:
+        out = []
+        for key, mo in members:
             try:
-                est = mo.arm_estimates(cuped=mo.has_covariate)
+                one = mo.arm_estimates(cuped=mo.has_covariate)
             except StatsError:
                 continue  # e.g. a ratio whose denominator is zero in a cell
-            metrics[name] = (est.value[0].reshape(shape), est.var[0].reshape(shape))
-        grids[(a, b)] = Grid(np.asarray(ps.counts, dtype=np.float64), metrics)
-    return scan(grids, fdr=fdr)
+            out.append((key, one.value[0], one.var[0]))
+        return out
 
 
 def flag_scorecards(
