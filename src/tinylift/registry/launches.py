@@ -63,12 +63,7 @@ def add_slip(
 
 def slips_of(session: Session, *, key: str) -> list[LaunchSlip]:
     """A plan's slips, oldest first."""
-    plan = get_plan(session, key=key)
-    return list(
-        session.scalars(
-            select(LaunchSlip).where(LaunchSlip.plan_id == plan.id).order_by(LaunchSlip.id)
-        )
-    )
+    return _of_plan(session, LaunchSlip, key)
 
 
 def add_forecast(session: Session, *, key: str, **values: Any) -> LaunchForecast:
@@ -82,11 +77,9 @@ def add_forecast(session: Session, *, key: str, **values: Any) -> LaunchForecast
 
 def forecasts_of(session: Session, *, key: str) -> list[LaunchForecast]:
     """A plan's forecasts, oldest first."""
+    return _of_plan(session, LaunchForecast, key)
+
+
+def _of_plan(session: Session, model: Any, key: str) -> list[Any]:
     plan = get_plan(session, key=key)
-    return list(
-        session.scalars(
-            select(LaunchForecast)
-            .where(LaunchForecast.plan_id == plan.id)
-            .order_by(LaunchForecast.id)
-        )
-    )
+    return list(session.scalars(select(model).where(model.plan_id == plan.id).order_by(model.id)))
