@@ -105,3 +105,19 @@ def test_a_gate_nobody_can_size_is_refused_with_what_to_give(ws: Workspace) -> N
     [gate] = result.gates
     assert gate["p_ship"] == 0.5
     assert result.finish["cpm"] == "2027-01-20"  # 10 days to run, 3 to decide, 3 after
+
+
+def test_a_forecast_is_as_of_the_plans_status_date_unless_told(ws: Workspace) -> None:
+    before = history(ws, "hub2-launch")["forecasts"][-1]
+    after = record_slip(ws, "hub2-launch", "legal-review", 1)  # far off the critical path
+    assert after.as_of == "2026-09-01"  # the demo plan's start: it records no progress
+    assert after.finish["p50"] == before["p50"]
+    text = (
+        (ws.root / "launch.yml")
+        .read_text()
+        .replace("start: 2026-09-01", "start: 2026-09-01\nstatus_date: 2026-12-01")
+    )
+    (ws.root / "launch.yml").write_text(text)
+    later = forecast_plan(ws, "launch.yml", runs=1_000)
+    assert later.as_of == "2026-12-01"
+    assert later.finish["p50"] > before["p50"]  # nothing recorded as started: all wait till then

@@ -26,7 +26,10 @@ RunsOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option(help="Seed of the runs (the same seed, the same numbers).")]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Forecast as of this date (YYYY-MM-DD; default today)."),
+    typer.Option(
+        "--as-of",
+        help="As of this date (YYYY-MM-DD; default the plan's status_date, else its start).",
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ naming the plan, the task, the field and, from a file, the line::
     name: Hub 2 launch
     start: 2027-01-04
     target: 2027-09-01          # the date the launch must meet
+    status_date: 2027-02-01     # progress below is as of this day (default: start)
     tasks:
       - key: pcb
         team: hardware
@@ -217,8 +218,9 @@ class _File(BaseModel):
     distribution: Literal["pert", "triangular"] = "pert"
     tasks: tuple[Task, ...] = Field(min_length=1, max_length=20_000)
     risks: tuple[Risk, ...] = ()
+    status_date: date | None = None
 
-    @field_validator("start", "target")
+    @field_validator("start", "target", "status_date")
     @classmethod
     def _year(cls, v: date | None) -> date | None:
         if v is not None and not YEARS[0] <= v.year <= YEARS[1]:
@@ -240,9 +242,16 @@ class Plan:
     origin: str = "the plan"
     #: Per task key, the line of the plan file that defines it (when read from text).
     lines: dict[Any, int] = field(default_factory=dict, compare=False, repr=False)
+    #: The day the plan's progress (done, started_on) is recorded up to: its data date.
+    status_date: date | None = None
 
     def __post_init__(self) -> None:
         _check(self)
+
+    @property
+    def data_date(self) -> date:
+        """What a forecast is made as of unless told: the status date, else the start."""
+        return max(self.status_date or self.start, self.start)
 
     @property
     def index(self) -> dict[str, int]:
@@ -270,7 +279,7 @@ class Plan:
         tasks[i] = tasks[i].model_copy(update=changes)
         return Plan(
             self.key, self.name, self.start, self.target, self.distribution, tuple(tasks),
-            self.risks, self.origin, self.lines,
+            self.risks, self.origin, self.lines, self.status_date,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -280,6 +289,7 @@ class Plan:
             "name": self.name,
             "start": self.start.isoformat(),
             "target": self.target.isoformat() if self.target else None,
+            "status_date": self.status_date.isoformat() if self.status_date else None,
             "distribution": self.distribution,
             "tasks": [t.model_dump(mode="json", exclude_defaults=True) for t in self.tasks],
             "risks": [r.model_dump(mode="json") for r in self.risks],
@@ -450,6 +460,7 @@ def plan_from_dict(
         name=f.name or f.key,
         start=f.start,
         target=f.target,
+        status_date=f.status_date,
         distribution=f.distribution,
         tasks=f.tasks,
         risks=f.risks,

@@ -18,7 +18,7 @@ planned sample at the plan's ``daily_units`` and ships at the plan's
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,13 +241,14 @@ def forecast_plan(
     keep: bool = True,
     reason: str = "forecast",
 ) -> Forecast:
-    """The plan's forecast as of a date (default today), kept in its history."""
+    """The plan's forecast as of a date (default the plan's status date, else its start:
+    the day its recorded progress is as of), kept in its history."""
     from tinylift.launches import forecast
     from tinylift.launches.forecast import runs_for
     from tinylift.registry.launches import add_forecast
 
     plan = load(ws, ref)
-    day = as_of or datetime.now(UTC).date()
+    day = as_of or plan.data_date
     result = forecast(
         plan, runs=runs_for(plan, runs), seed=seed, as_of=day, gates=gate_states(ws, plan)
     )
@@ -282,7 +283,7 @@ def whatif_plan(
     from tinylift.launches.forecast import runs_for
 
     plan = load(ws, ref)
-    day = as_of or datetime.now(UTC).date()
+    day = as_of or plan.data_date
     return whatif(
         plan, task, days, runs=runs_for(plan, runs), seed=seed, as_of=day,
         gates=gate_states(ws, plan),

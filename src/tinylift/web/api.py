@@ -339,11 +339,8 @@ def launch_forecast(
 @router.post("/launches/{key}/slips", status_code=201)
 def launch_slip(request: Request, key: str, body: SlipIn, user: EditorWriter) -> dict[str, Any]:
     """Record that a task slipped; returns the new forecast (kept in the history)."""
-    from tinylift.service.launches import history, record_slip
+    from tinylift.service.launches import record_slip
 
-    ws = _ws(request)
-    past = history(ws, key)["forecasts"]
-    day = date.fromisoformat(past[-1]["as_of"]) if past else None
     return record_slip(
-        ws, key, body.task, body.days, reason=body.why, by=user.handle, as_of=day
+        _ws(request), key, body.task, body.days, reason=body.why, by=user.handle
     ).to_dict()

@@ -604,13 +604,10 @@ async def launch_page(
 
     ws = _ws(request)
     past = await asyncio.to_thread(launches.history, ws, key)
-    try:
-        # as of the latest kept forecast (the plan's progress is as of then), unless asked
+    try:  # as of the plan's status date unless asked
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise ConfigError(f"{as_of!r} is not a date (YYYY-MM-DD)", parameter="as_of") from None
-    if day is None and past["forecasts"]:
-        day = date.fromisoformat(past["forecasts"][-1]["as_of"])
     result = await asyncio.to_thread(
         lambda: launches.forecast_plan(ws, key, as_of=day, keep=False).to_dict()
     )
@@ -645,15 +642,11 @@ async def record_slip(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     import asyncio
-    from datetime import date
 
     from tinylift.service import launches
 
     check_csrf(user, csrf)
-    ws = _ws(request)
-    past = launches.history(ws, key)
-    day = date.fromisoformat(past["forecasts"][-1]["as_of"]) if past["forecasts"] else None
     await asyncio.to_thread(
-        launches.record_slip, ws, key, task, days, reason=why, by=user.handle, as_of=day
+        launches.record_slip, _ws(request), key, task, days, reason=why, by=user.handle
     )
     return RedirectResponse(f"/launches/{key}#history", status_code=303)
