@@ -25,18 +25,23 @@ def _num(x: float | None) -> str:
 
 def _health_table(title: str, rows: list[dict[str, Any]], key: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for col in (key, "started", "decided", "win", "loss", "flat", "learning", "days to decide"):
+    columns = (key, "started", "decided", "a month", "win", "loss", "flat", "inconclusive",
+               "learning", "underpowered", "days to decide")  # fmt: skip
+    for col in columns:
         table.add_column(col, justify="left" if col == key else "right")
     for r in rows:
-        days = r["median_days_to_decision"]
+        days, pace = r["median_days_to_decision"], r["decided_per_month"]
         table.add_row(
             str(r[key]),
             str(r["started"]),
             str(r["decided"]),
+            "–" if pace is None else f"{pace:.1f}",
             _pct(r["win_rate"]),
             _pct(r["loss_rate"]),
             _pct(r["flat_rate"]),
+            _pct(r["inconclusive_rate"]),
             _pct(r["learning_rate"]),
+            _pct(r["underpowered_share"]),
             "–" if days is None else f"{days:.0f}",
         )
     return table
