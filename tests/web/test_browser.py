@@ -100,14 +100,19 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_the_portfolio_page_draws_its_figures(server: str, page: Page) -> None:
+def _sign_in_and_open(page: Page, server: str, handle: str, section: str) -> None:
+    """Sign in from the keyboard, then open a section from the main navigation."""
     page.goto(f"{server}/login")
-    page.fill("#handle", "vic")
+    page.fill("#handle", handle)
     page.fill("#password", PASSWORD)
     page.press("#password", "Enter")
     page.wait_for_url(f"{server}/experiments")
-    page.click("nav a[href='/portfolio']")
-    page.wait_for_url(f"{server}/portfolio")
+    page.click(f"nav a[href='/{section}']")
+    page.wait_for_url(f"{server}/{section}")
+
+
+def test_the_portfolio_page_draws_its_figures(server: str, page: Page) -> None:
+    _sign_in_and_open(page, server, "vic", "portfolio")
     assert page.locator("table.impact tbody tr[data-metric='conversion']").count() == 1
     page.wait_for_selector("[data-plot='fig-rates'] .main-svg")  # 66 days in: nothing shipped yet
     assert "too few to correct" in page.locator("table.impact").inner_text()
@@ -217,13 +222,7 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
 
 
 def test_the_launch_page_draws_the_plan_and_answers_what_if(server: str, page: Page) -> None:
-    page.goto(f"{server}/login")
-    page.fill("#handle", "pat")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{server}/experiments")
-    page.click("nav a[href='/launches']")
-    page.wait_for_url(f"{server}/launches")
+    _sign_in_and_open(page, server, "pat", "launches")
     page.click("tr[data-plan='hub2-launch'] a")
     page.wait_for_url(f"{server}/launches/hub2-launch")
     for fig in ("gantt", "finish", "criticality", "waits", "history"):
