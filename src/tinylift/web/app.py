@@ -50,7 +50,7 @@ def create_app(
 
     ``secure_cookies`` marks the session cookie Secure (set it behind TLS).
     """
-    from tinylift.web import api, pages
+    from tinylift.web import api, launch_pages, pages
     from tinylift.web.jobs import Refresher
 
     async def scheduled(app: FastAPI) -> None:
@@ -85,6 +85,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(launch_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
