@@ -121,3 +121,15 @@ def test_a_forecast_is_as_of_the_plans_status_date_unless_told(ws: Workspace) ->
     later = forecast_plan(ws, "launch.yml", runs=1_000)
     assert later.as_of == "2026-12-01"
     assert later.finish["p50"] > before["p50"]  # nothing recorded as started: all wait till then
+
+
+def test_a_slip_on_a_plan_that_cannot_be_forecast_is_not_stored(ws: Workspace) -> None:
+    plan = ws.root / "tiny.yml"
+    plan.write_text(
+        "key: tiny\nstart: 2027-01-04\ntasks:\n"
+        "  - {key: build, duration: 5}\n"
+        "  - {key: test, experiment: no-such-experiment, after: [build]}\n"
+    )
+    with pytest.raises(ConfigError, match="needs its planned units"):
+        record_slip(ws, plan, "build", 3)
+    assert history(ws, "tiny")["slips"] == []

@@ -362,31 +362,13 @@ def _suggest(key: str, known: dict[str, int]) -> str:
 
 def find_cycle(tasks: Sequence[Task]) -> list[str]:
     """One cycle of the dependency graph (task keys in order), or [] if it has none."""
-    preds = {t.key: [d.task for d in t.after] for t in tasks}
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    for root in preds:
-        if root in state:
-            continue
-        path: list[str] = []
-        stack: list[tuple[str, int]] = [(root, 0)]
-        while stack:
-            node, i = stack.pop()
-            if i == 0:
-                state[node] = 1
-                path.append(node)
-            nxt = preds.get(node, [])
-            if i < len(nxt):
-                stack.append((node, i + 1))
-                child = nxt[i]
-                if state.get(child) == 1:
-                    # the path from child to node, read as "child comes after ... after node"
-                    cycle = path[path.index(child) :]
-                    return list(reversed(cycle))
-                if child not in state and child in preds:
-                    stack.append((child, 0))
-            else:
-                state[node] = 2
-                path.pop()
+    import graphlib
+
+    graph = {t.key: [d.task for d in t.after] for t in tasks}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1][:-1])  # [a, b, c, a]: b comes after a, c after b, a after c
     return []
 
 

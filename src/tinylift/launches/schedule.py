@@ -83,24 +83,12 @@ class Network:
 
 
 def _order(plan: Plan) -> list[int]:
-    """Positions of the plan's tasks, each after its predecessors (Kahn, stable)."""
+    """Positions of the plan's tasks, each after its predecessors."""
+    import graphlib
+
     index = plan.index
-    n = len(plan.tasks)
-    indegree = [len(t.after) for t in plan.tasks]
-    children: list[list[int]] = [[] for _ in range(n)]
-    for i, t in enumerate(plan.tasks):
-        for d in t.after:
-            children[index[d.task]].append(i)
-    ready = [i for i in range(n) if indegree[i] == 0]
-    out: list[int] = []
-    while ready:
-        i = ready.pop(0) if len(ready) < 64 else ready.pop()
-        out.append(i)
-        for c in children[i]:
-            indegree[c] -= 1
-            if indegree[c] == 0:
-                ready.append(c)
-    return out  # the plan was checked for cycles
+    graph = {t.key: [d.task for d in t.after] for t in plan.tasks}
+    return [index[k] for k in graphlib.TopologicalSorter(graph).static_order()]
 
 
 def compile_plan(

@@ -20,10 +20,12 @@ from __future__ import annotations
 import math
 from datetime import date
 from pathlib import Path
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 from tinylift.errors import ConfigError, NotFound
 from tinylift.launches.plan import MAX_DAYS
+from tinylift.portfolio.model import Z95
 
 if TYPE_CHECKING:
     from tinylift.launches import Cascade, Forecast, GateState, Plan
@@ -113,18 +115,11 @@ def list_plans(ws: Workspace) -> list[dict[str, Any]]:
 
 def _conditional_power(z_now: float, fraction: float, alpha: float) -> float:
     """Chance the final z passes the two-sided bar, if the drift is what it looks like now."""
-    crit = 1.959963984540054 if alpha == 0.05 else _z(1 - alpha / 2)
+    crit = NormalDist().inv_cdf(1 - alpha / 2)
     if fraction >= 1:
         return 1.0 if z_now > crit else 0.0
     fraction = max(fraction, 1e-6)
-    mean = z_now / math.sqrt(fraction)
-    return 0.5 * math.erfc((crit - mean) / math.sqrt(2 * (1 - fraction)))
-
-
-def _z(p: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
+    return 1 - NormalDist(z_now / math.sqrt(fraction), math.sqrt(1 - fraction)).cdf(crit)
 
 
 def gate_states(ws: Workspace, plan: Plan, *, as_of: date | None = None) -> dict[str, GateState]:
@@ -215,7 +210,7 @@ def gate_states(ws: Workspace, plan: Plan, *, as_of: date | None = None) -> dict
 def _oec_row(results: dict[str, Any]) -> dict[str, Any] | None:
     for r in results.get("rows", ()):
         if r.get("role") == "oec" and r.get("effect") is not None and r.get("ci_high") is not None:
-            se = (r["ci_high"] - r["ci_low"]) / (2 * 1.959963984540054)
+            se = (r["ci_high"] - r["ci_low"]) / (2 * Z95)
             return {"effect": r["effect"], "se": se}
     return None
 
@@ -307,6 +302,7 @@ def record_slip(
         raise ConfigError(f"a slip of 1 to 3650 days, got {days!r}", parameter="days")
     plan = load(ws, ref)
     plan.task(task)  # it exists
+    gate_states(ws, plan)  # and the plan can be forecast: refuse before anything is stored
     with ws.registry() as reg, reg.session() as s:
         add_slip(
             s, key=plan.key, task=task, days=float(days), reason=reason, recorded_by=by or "cli"
