@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="Most memory the embedded warehouse may use; it spills to disk beyond.",
     )
+    incremental_refresh: bool = Field(
+        default=True,
+        description=(
+            "Keep every entry's measures in the warehouse and fold in only rows loaded since "
+            "the last refresh (exact: the same statistics as a full refresh); false reads "
+            "everything on every refresh."
+        ),
+    )
     registry_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://host/db); "
@@ -91,8 +99,8 @@ class Settings(BaseSettings):
     refresh_every_minutes: float = Field(
         default=60,
         ge=0,
-        description="How often `tinylift serve` analyses the running experiments (0: only "
-        "on demand).",
+        description="How often `tinylift serve` analyses the running experiments, and "
+        "`tinylift collect` brings the incremental refresh forward (0: only on demand).",
     )
     alert_webhook: str | None = Field(
         default=None,

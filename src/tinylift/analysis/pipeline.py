@@ -115,8 +115,10 @@ def analyze(
     srm_alpha: float = 0.001,
     dimensions: Sequence[str] | None = None,
     over_time: bool = True,
+    incremental: bool = False,
 ) -> Analysis:
-    """Scorecards for every plan, from one refresh with data before ``cutoff``.
+    """Scorecards for every plan, from one refresh with data before ``cutoff``
+    (``incremental``: from the warehouse's refresh state, brought forward).
 
     Breakdowns are by ``dimensions``: by default country, platform and the
     catalog's own ``dimensions`` (keys of the exposures' attributes).
@@ -148,6 +150,7 @@ def analyze(
         by_day=over_time,
         pairs=pairs,
         pair_metrics=scan_metrics(plans),
+        incremental=incremental,
     )
     cards: dict[str, Scorecard] = {}
     empty = [p for p in plans if sum(result.experiments[p.key].units.values()) == 0]
@@ -213,8 +216,10 @@ def analyze_registered(
     srm_alpha: float = 0.001,
     store: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    incremental: bool = False,
 ) -> Analysis:
-    """Analyse registered experiments (all running ones by default) and store snapshots."""
+    """Analyse registered experiments (all running ones by default) and store snapshots
+    (``incremental``: from the warehouse's refresh state, brought forward)."""
     from tinylift.registry import add_snapshot, anecdotes_of, get_experiment, list_experiments
 
     cutoff = cutoff or datetime.now(UTC).replace(microsecond=0)
@@ -245,7 +250,14 @@ def analyze_registered(
     say(f"refreshing {len(plans)} experiment{'s' if len(plans) != 1 else ''} in one scan")
     dims = dimensions_of(catalog)
     analysis = analyze(
-        engine, catalog, plans, cutoff=cutoff, alpha=alpha, srm_alpha=srm_alpha, dimensions=dims
+        engine,
+        catalog,
+        plans,
+        cutoff=cutoff,
+        alpha=alpha,
+        srm_alpha=srm_alpha,
+        dimensions=dims,
+        incremental=incremental,
     )
     if not store:
         return analysis

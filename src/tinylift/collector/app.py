@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -41,7 +42,7 @@ from tinylift.collector.rows import (
     validate_rows,
 )
 from tinylift.collector.spool import Spool
-from tinylift.errors import ConfigError, TinyliftError
+from tinylift.errors import AnalysisError, ConfigError, TinyliftError
 from tinylift.service import analysis, data, owner
 from tinylift.service.experiments import features_payload, sdk_config
 from tinylift.service.workspace import Workspace
@@ -65,6 +66,7 @@ class RefreshJob(BaseModel):
     """``tinylift refresh`` sent by another process."""
 
     keys: list[str] = Field(default_factory=list)
+    full: bool = False
 
 
 class IngestJob(BaseModel):
@@ -72,6 +74,19 @@ class IngestJob(BaseModel):
 
     path: str
     kind: Literal["events", "exposures", "units"]
+    restate: bool = False
+
+
+log = logging.getLogger("tinylift.collector")
+
+
+def refresh_started(ws: Workspace) -> None:
+    """Refresh every started experiment (nothing to do when none is started)."""
+    try:
+        summaries = analysis.refresh(ws)
+    except AnalysisError:  # no started experiments yet
+        return
+    log.info("refreshed %d experiments", len(summaries))
 
 
 def error_response(exc: TinyliftError) -> JSONResponse:
@@ -132,9 +147,22 @@ def create_collector(
                 await asyncio.sleep(load_every)
                 await asyncio.to_thread(spool.load)
 
+        async def refresher(minutes: float) -> None:
+            # the incremental refresh, brought forward on a schedule (the web app
+            # analyses on its own schedule instead, which brings it forward too)
+            while True:
+                await asyncio.sleep(minutes * 60)
+                try:
+                    await asyncio.to_thread(spool.load)
+                    await asyncio.to_thread(refresh_started, state["ws"])
+                except Exception:  # logged; the collector goes on
+                    log.exception("the scheduled refresh failed")
+
         tasks = [asyncio.create_task(loader())]
         if background is not None:
             tasks.append(asyncio.create_task(background(app)))
+        elif ws.settings.refresh_every_minutes > 0:
+            tasks.append(asyncio.create_task(refresher(ws.settings.refresh_every_minutes)))
         try:
             yield
         finally:
@@ -326,7 +354,7 @@ def create_collector(
     async def refresh_job(job: RefreshJob) -> list[dict[str, Any]]:
         """Refresh experiments on this process's warehouse (see ``tinylift refresh``)."""
         held = await flushed()
-        return await asyncio.to_thread(analysis.refresh, held, job.keys or None)
+        return await asyncio.to_thread(analysis.refresh, held, job.keys or None, full=job.full)
 
     @app.post("/api/jobs/ingest", dependencies=job_auth)
     async def ingest_job(job: IngestJob) -> dict[str, Any]:
@@ -336,7 +364,7 @@ def create_collector(
 
         def run() -> dict[str, Any]:
             with spool.exclusive():  # one writer at a time on the connection
-                return data.ingest(held, Path(job.path), job.kind).to_dict()
+                return data.ingest(held, Path(job.path), job.kind, restate=job.restate).to_dict()
 
         return await asyncio.to_thread(run)
 

@@ -198,8 +198,8 @@ def load_demo(
     with Warehouse(settings.warehouse_path) as wh, wh.transaction():
         wh.truncate()
         for chunk in sim.chunks():
-            exposures += wh.append("exposures", chunk.exposures)
-            events += wh.append("events", chunk.events)
+            exposures += wh.append("exposures", chunk.exposures, source="demo")
+            events += wh.append("events", chunk.events, source="demo")
             if on_chunk is not None:
                 on_chunk(chunk)
     out = settings.workspace / "demo"

@@ -44,7 +44,7 @@ def analyze(
         }
         return Analysis.from_dict(owner.call("analyze", payload))
     catalog = ws.catalog()
-    with ws.registry() as reg, ws.engine() as eng:
+    with ws.registry() as reg, ws.refresh_engine() as (eng, keep):
         return analyze_registered(
             reg,
             eng,
@@ -55,12 +55,24 @@ def analyze(
             srm_alpha=ws.settings.srm_alpha,
             store=store,
             on_stage=on_stage,
+            incremental=keep,
         )
 
 
-def refresh(ws: Workspace, keys: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Sufficient statistics of the experiments named (every started one by default), in
-    one scan, summarised: units, the split against the plan, each metric's lift."""
+def refresh(
+    ws: Workspace,
+    keys: Sequence[str] | None = None,
+    *,
+    full: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Sufficient statistics of the experiments named (every started one by default),
+    summarised: units, the split against the plan, each metric's lift, and what the
+    refresh did (``state``: its state rebuilt, brought forward, already current, or
+    everything read because the warehouse could not keep state).
+
+    The refresh is incremental (``incremental_refresh``): only rows loaded since the
+    last one are read; ``full`` rebuilds the state from all the data."""
     from tinylift.analysis import plan_from_registry
     from tinylift.analysis.summary import refresh_summary
     from tinylift.registry import get_experiment, list_experiments
@@ -68,7 +80,7 @@ def refresh(ws: Workspace, keys: Sequence[str] | None = None) -> list[dict[str, 
 
     owner = owner_of(ws)
     if owner is not None:
-        return list(owner.call("refresh", {"keys": list(keys or [])}))
+        return list(owner.call("refresh", {"keys": list(keys or []), "full": full}))
     catalog = ws.catalog()
     with ws.registry() as reg, reg.session() as s:
         exps = (
@@ -83,9 +95,29 @@ def refresh(ws: Workspace, keys: Sequence[str] | None = None) -> list[dict[str, 
     if not plans:
         raise AnalysisError("no started experiments to refresh (start one, or name one)")
     now = datetime.now(UTC).replace(microsecond=0)
-    with ws.engine() as eng:
-        result = run_refresh(eng, catalog, [p.window(now) for p in plans])
-    return [refresh_summary(result.experiments[p.key], p, alpha=ws.settings.alpha) for p in plans]
+    with ws.refresh_engine() as (eng, keep):
+        result = run_refresh(
+            eng,
+            catalog,
+            [p.window(now) for p in plans],
+            incremental=keep,
+            full=full,
+            on_progress=on_progress,
+        )
+    how = {}
+    if result.state is not None:
+        how = {
+            **dict.fromkeys(result.state.current, "current"),
+            **dict.fromkeys(result.state.updated, "brought forward"),
+            **dict.fromkeys(result.state.rebuilt, "rebuilt"),
+        }
+    return [
+        {
+            **refresh_summary(result.experiments[p.key], p, alpha=ws.settings.alpha),
+            "state": how.get(p.key, "read in full"),
+        }
+        for p in plans
+    ]
 
 
 @dataclass(frozen=True)

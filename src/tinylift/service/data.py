@@ -27,8 +27,10 @@ def known_experiments(ws: Workspace) -> dict[str, list[str]] | None:
     return known or None
 
 
-def ingest(ws: Workspace, path: Path, kind: str) -> LoadReport:
-    """Validate and load a Parquet, CSV or JSON Lines file; bad rows go to quarantine."""
+def ingest(ws: Workspace, path: Path, kind: str, *, restate: bool = False) -> LoadReport:
+    """Validate and load a Parquet, CSV or JSON Lines file; bad rows go to quarantine.
+
+    ``restate``: rows already loaded (by key) are replaced, not ignored."""
     from tinylift.warehouse.load import LoadReport
     from tinylift.warehouse.load import ingest as load
 
@@ -39,10 +41,11 @@ def ingest(ws: Workspace, path: Path, kind: str) -> LoadReport:
         raise ConfigError(f"no file {path}", parameter="path")
     owner = owner_of(ws)
     if owner is not None:
-        return LoadReport.from_dict(owner.call("ingest", {"path": str(path), "kind": kind}))
+        payload = {"path": str(path), "kind": kind, "restate": restate}
+        return LoadReport.from_dict(owner.call("ingest", payload))
     experiments = known_experiments(ws) if kind == "exposures" else None
     with ws.warehouse() as wh:
-        return load(wh, path, kind, experiments=experiments)  # type: ignore[arg-type]
+        return load(wh, path, kind, experiments=experiments, restate=restate)  # type: ignore[arg-type]
 
 
 def data_health(ws: Workspace) -> dict[str, Any]:

@@ -199,6 +199,37 @@ class Workspace:
             eng.close()
 
     @contextmanager
+    def refresh_engine(self) -> Iterator[tuple[DuckDBEngine, bool]]:
+        """The warehouse for a refresh, and whether the refresh may keep its state there.
+
+        The incremental state needs write access: this process owns the
+        warehouse, or nobody has it open. Otherwise (another command is reading
+        it) the refresh reads everything, read-only.
+        """
+        from tinylift.errors import WarehouseError
+        from tinylift.warehouse.engine import DuckDBEngine
+
+        keep = self.settings.incremental_refresh
+        if self.held is not None or not keep or not self.warehouse_path.exists():
+            with self.engine() as eng:
+                yield eng, keep
+            return
+        try:
+            eng = DuckDBEngine(
+                self.warehouse_path,
+                read_only=False,
+                memory_limit=self.settings.warehouse_memory_limit,
+            )
+        except WarehouseError:
+            with self.engine() as eng:
+                yield eng, False
+            return
+        try:
+            yield eng, True
+        finally:
+            eng.close()
+
+    @contextmanager
     def warehouse(self) -> Iterator[Warehouse]:
         """The embedded warehouse for writing (created when missing)."""
         from tinylift.warehouse.store import Warehouse

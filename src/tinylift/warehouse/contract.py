@@ -26,6 +26,7 @@ __all__ = [
     "ExperimentWindow",
     "PairStats",
     "Refresh",
+    "StateReport",
     "dimension_column",
 ]
 
@@ -37,6 +38,24 @@ DIMENSIONS: Final = ("country", "platform")
 def dimension_column(name: str) -> str:
     """The per-unit column holding a dimension's value."""
     return name if name in DIMENSIONS else f"dim_{name}"
+
+
+@dataclass(frozen=True)
+class StateReport:
+    """What one update of the state did."""
+
+    #: experiments computed afresh (new, changed, or ``full``)
+    rebuilt: tuple[str, ...] = ()
+    #: experiments brought forward from their watermark
+    updated: tuple[str, ...] = ()
+    #: experiments whose state was already current
+    current: tuple[str, ...] = ()
+    #: loads folded in (after the oldest watermark of the updated experiments)
+    loads: int = 0
+    #: entries rebuilt from all their rows (new, moved, or restated units)
+    touched: int = 0
+    #: watermark after the update
+    seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,8 @@ class Refresh(Result):
     sql: str
     #: Per pair of concurrent experiments asked for: their shared units' cells.
     pairs: dict[tuple[str, str], PairStats] = field(default_factory=dict)
+    #: What the incremental refresh did to its state (None: read the raw data).
+    state: StateReport | None = None
 
     _repr_fields = ("experiments",)
 

@@ -24,7 +24,14 @@ import duckdb
 
 from tinylift.errors import DataError
 from tinylift.results import Result, frozen_mapping
-from tinylift.warehouse.store import TABLE_NAMES, TABLES, Warehouse
+from tinylift.warehouse.store import (
+    SEQUENCED,
+    TABLE_NAMES,
+    TABLES,
+    Warehouse,
+    next_load,
+    record_load,
+)
 
 __all__ = ["REASONS", "LoadReport", "ingest"]
 
@@ -144,6 +151,8 @@ class LoadReport(Result):
     #: What happened to columns beyond the data model (kept as attributes or
     #: properties, or ignored, and why): nothing is dropped without a line.
     notes: tuple[str, ...] = ()
+    #: Rows already in the warehouse that this (restated) load replaced.
+    replaced: int = 0
 
     _repr_fields = ("file", "loaded", "quarantined")
 
@@ -163,6 +172,7 @@ class LoadReport(Result):
             **{k: data[k] for k in names},
             reasons=dict(data.get("reasons", {})),
             notes=tuple(data.get("notes", ())),
+            replaced=int(data.get("replaced", 0)),
         )
 
 
@@ -424,6 +434,7 @@ def ingest(
     kind: Kind,
     *,
     experiments: Mapping[str, Sequence[str]] | None = None,
+    restate: bool = False,
 ) -> LoadReport:
     """Validate and load one file of exposures or events into the warehouse.
 
@@ -435,6 +446,10 @@ def ingest(
             any other columns).
         experiments: for exposures, the known experiments and their variants;
             rows naming others are quarantined (no check when None).
+        restate: the file corrects rows sent before: a row whose key (an
+            event's ``event_id``; an exposure's experiment, unit, variant and
+            time) is already in the warehouse replaces that row instead of
+            being dropped as a duplicate.
 
     Raises:
         DataError: the file is missing, of an unknown type, or lacks a
@@ -474,7 +489,7 @@ def ingest(
                 field=missing[0],
             )
         _validate(con, kind, experiments)
-        report = _commit(con, kind, str(p), sha)
+        report = _commit(con, kind, str(p), sha, restate)
     return dataclasses.replace(report, notes=tuple(notes)) if notes else report
 
 
@@ -512,7 +527,9 @@ def _same(column: str) -> str:
     return f"w.{column} = t.{column}"
 
 
-def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> LoadReport:
+def _commit(
+    con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str, restate: bool = False
+) -> LoadReport:
     cols = ", ".join(TABLES[kind].names)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _row AS _r, {_CAST[kind]} "
@@ -524,6 +541,25 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
         "units": "unit_id, as_of, attributes",
     }[kind]
     table = TABLE_NAMES[kind]
+    seq = next_load(con)
+    replaced = 0
+    if restate and kind in SEQUENCED:
+        # a restated load replaces the rows it sends again: the old ones go, and
+        # their units (old and new) are marked for the incremental refresh to rebuild
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _replaced AS
+            SELECT w.rowid AS _w, w.unit_id FROM {table} w
+            WHERE EXISTS (SELECT 1 FROM _typed t
+                          WHERE {" AND ".join(_same(c) for c in key.split(", "))})"""
+        )
+        replaced = int(con.execute("SELECT count(*) FROM _replaced").fetchone()[0])  # type: ignore[index]
+        con.execute(
+            "INSERT INTO restated SELECT DISTINCT ?, unit_id, ? FROM "
+            "(SELECT unit_id FROM _replaced UNION SELECT unit_id FROM _typed)",
+            [kind, seq],
+        )
+        con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT _w FROM _replaced)")
+        con.execute("DROP TABLE _replaced")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _fresh AS
         SELECT * EXCLUDE (_k) FROM (
@@ -534,7 +570,13 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
             WHERE {" AND ".join(_same(c) for c in key.split(", "))}
         )"""
     )
-    con.execute(f"INSERT INTO {table} SELECT {cols} FROM _fresh ORDER BY _r")
+    if kind in SEQUENCED:
+        con.execute(
+            f"INSERT INTO {table} ({cols}, load_seq) SELECT {cols}, ? FROM _fresh ORDER BY _r",
+            [seq],
+        )
+    else:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _fresh ORDER BY _r")
     reason_rows = con.execute(
         "SELECT _reason, count(*) FROM _verdict WHERE _reason IS NOT NULL GROUP BY 1"
     ).fetchall()
@@ -573,11 +615,10 @@ def _commit(con: duckdb.DuckDBPyConnection, kind: Kind, file: str, sha: str) -> 
         quarantined=(parsed - good) + n_rejected,
         duplicates=good - loaded,
         reasons=dict(sorted(reasons.items())),
+        replaced=replaced,
     )
-    con.execute(
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-        [file, sha, kind, report.read, report.loaded, report.quarantined, report.duplicates],
-    )
+    counts = (report.read, report.loaded, report.quarantined, report.duplicates)
+    record_load(con, file, sha, kind, counts, seq)
     for t in ("_staging", "_rejects", "_checked", "_verdict", "_typed", "_fresh", "_known_pairs"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return report

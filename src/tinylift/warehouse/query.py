@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations_with_replacement
+from typing import Final
 
 import ibis
 import ibis.expr.types as ir
@@ -40,7 +41,18 @@ from tinylift.warehouse.dialects import (
 )
 from tinylift.warehouse.plan import Plan
 
-__all__ = ["by", "compile_refresh", "finish", "moment_aggs", "units_of"]
+__all__ = [
+    "STATE_COLUMNS",
+    "by",
+    "compile_refresh",
+    "finish",
+    "moment_aggs",
+    "state_delta",
+    "state_entries",
+    "state_rows",
+    "units_from_state",
+    "units_of",
+]
 
 
 def _entries(
@@ -50,6 +62,20 @@ def _entries(
     attributes: Sequence[str] = (),
     units: ir.Table | None = None,
 ) -> ir.Table:
+    return with_dimensions(
+        _entry_rows(exposures, windows, dialect, bool(attributes)), dialect, attributes, units
+    )
+
+
+def _entry_rows(
+    exposures: ir.Table,
+    windows: Sequence[ExperimentWindow],
+    dialect: str,
+    attributes: bool,
+    *,
+    state: bool = False,
+) -> ir.Table:
+    """Each (experiment, unit)'s entry: first exposure, variants seen, first country ..."""
     x = exposures.filter(exposures.experiment_key.isin([w.key for w in windows]))
     x = x.mutate(
         exp_start=by_experiment(
@@ -71,21 +97,30 @@ def _entries(
         # seen in more than one variant (cheaper than counting distinct variants)
         mixed=x.variant_key.min() != x.variant_key.max(),
         variant_key=x.variant_key.min(),
+        **({"variant_max": x.variant_key.max()} if state else {}),
         country=first_by(dialect, x.country, x.timestamp),
         platform=first_by(dialect, x.platform, x.timestamp),
         exp_end=x.exp_end.max(),
         # attributes as at the unit's first exposure (only when a breakdown needs them)
         **({"attributes": first_by(dialect, x.attributes, x.timestamp)} if attributes else {}),
     )
-    # A small integer per experiment: the per-unit aggregation groups by
-    # (xi, unit_id), much cheaper than by two strings.
-    xi = ibis.cases(
-        *[(entries.experiment_key == ibis.literal(w.key), i) for i, w in enumerate(windows)],
-        else_=-1,
-    )
-    entries = entries.mutate(xi=xi.cast("int16"))
+    return entries.mutate(xi=experiment_index(entries.experiment_key, windows))
+
+
+def experiment_index(key: ir.StringValue, windows: Sequence[ExperimentWindow]) -> ir.IntegerValue:
+    """A small integer per experiment: the per-unit aggregation groups by
+    (xi, unit_id), much cheaper than by two strings."""
+    return ibis.cases(
+        *[(key == ibis.literal(w.key), i) for i, w in enumerate(windows)], else_=-1
+    ).cast("int16")
+
+
+def with_dimensions(
+    entries: ir.Table, dialect: str, attributes: Sequence[str], units: ir.Table | None
+) -> ir.Table:
+    """Entries with a column per attribute a breakdown needs (``dim_<name>``)."""
     if not attributes:
-        return entries
+        return entries.drop("attributes") if "attributes" in entries.columns else entries
     if units is None:
         dims = {a: json_text(dialect, entries.attributes, a) for a in attributes}
         return entries.mutate(**{dimension_column(a): v for a, v in dims.items()}).drop(
@@ -123,7 +158,11 @@ def _with_unit_attributes(entries: ir.Table, units: ir.Table, dialect: str) -> i
     return out.select(*entries.columns, known.unit_attributes)
 
 
-def _per_unit(events: ir.Table, valid: ir.Table, plan: Plan, dialect: str) -> ir.Table:
+def _per_unit(
+    events: ir.Table, valid: ir.Table, plan: Plan, dialect: str, *, fresh_only: bool = False
+) -> ir.Table:
+    """Every measure per entry. With ``fresh_only`` only the events an entry has not
+    counted yet: loaded after its ``since_seq`` or timed at or after its ``since_ts``."""
     lo, hi = plan.span
     names = sorted({k[0] for k in plan.measures})
     filters = sorted({k[2] for k in plan.measures if k[2]})
@@ -138,6 +177,7 @@ def _per_unit(events: ir.Table, valid: ir.Table, plan: Plan, dialect: str) -> ir
             *[(ev.event_name == ibis.literal(n), i) for i, n in enumerate(names)], else_=-1
         ).cast("int8"),
         amount=ev.value.fill_null(0.0),
+        **({"load_seq": ev.load_seq} if fresh_only else {}),
         **{
             f"f{i}": filter_condition(ev, flt, dialect).fill_null(False)
             for i, flt in enumerate(filters)
@@ -146,13 +186,14 @@ def _per_unit(events: ir.Table, valid: ir.Table, plan: Plan, dialect: str) -> ir
     # Window boundaries once per entry, not once per (event, entry) pair: the
     # pair conditions become plain timestamp comparisons.
     days = sorted({lo, hi} | {k[3] for k in plan.measures} | {k[4] for k in plan.measures})
-    v = valid.select("xi", "unit_id", "entry_ts", "exp_end")
+    since = ["since_seq", "since_ts"] if fresh_only else []
+    v = valid.select("xi", "unit_id", "entry_ts", "exp_end", *since)
     v = v.mutate(**{_bound(d): v.entry_ts + ibis.interval(days=d) for d in days})
     v = v.mutate(span_end=ibis.least(v[_bound(hi)], v.exp_end))
-    j = ev.join(
-        v,
-        [ev.unit_id == v.unit_id, ev.timestamp >= v[_bound(lo)], ev.timestamp < v.span_end],
-    )
+    on = [ev.unit_id == v.unit_id, ev.timestamp >= v[_bound(lo)], ev.timestamp < v.span_end]
+    if fresh_only:
+        on.append((ev.load_seq > v.since_seq) | (ev.timestamp >= v.since_ts))
+    j = ev.join(v, on)
     aggs = {}
     for (event, value, flt, m_lo, m_hi), col in plan.measures.items():
         cond = j.code == ibis.literal(names.index(event), type="int8")
@@ -179,7 +220,7 @@ def complete(days: int) -> str:
 
 def _units(
     entries: ir.Table,
-    per_unit: ir.Table,
+    per_unit: ir.Table | None,
     plan: Plan,
     exclude: bool,
     attributes: Sequence[str] = (),
@@ -188,9 +229,14 @@ def _units(
 
     With ``exclude``, a flag per window length says whose window is complete:
     the others are left out of the metrics of that window (in progress).
+    ``per_unit`` None: the entries carry their measures already.
     """
-    u = entries.left_join(
-        per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
+    u = (
+        entries
+        if per_unit is None
+        else entries.left_join(
+            per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
+        )
     )
     done = {
         complete(d): entries.entry_ts + ibis.interval(days=d) <= entries.exp_end
@@ -314,6 +360,91 @@ def finish(units: ir.Table, plan: Plan) -> tuple[ir.Table, dict[str, list[str]]]
     if caps is not None:
         units = units.left_join(caps, "experiment_key")
     return _metric_columns(units, caps, plan)
+
+
+#: The entry columns of the incremental refresh's per-unit state (then one per measure).
+STATE_COLUMNS: Final = (
+    "experiment_key",
+    "unit_id",
+    "entry_ts",
+    "variant_key",
+    "variant_max",
+    "country",
+    "platform",
+    "attributes",
+)
+
+
+def state_rows(
+    exposures: ir.Table,
+    events: ir.Table,
+    plan: Plan,
+    windows: Sequence[ExperimentWindow],
+    dialect: str,
+    names: dict[str, str],
+    part: int = 0,
+    parts: int = 1,
+) -> ir.Table:
+    """Rows of the incremental state: each entry (mixed ones too) with every measure,
+    under its state column name (``names``: plan column -> state column)."""
+    if parts > 1:
+        exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
+        events = events.filter(unit_part(events.unit_id, parts) == part)
+    entries = _entry_rows(exposures, windows, dialect, attributes=True, state=True)
+    per_unit = _per_unit(events, entries, plan, dialect)
+    u = entries.left_join(
+        per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
+    )
+    return u.select(
+        *[entries[c] for c in STATE_COLUMNS],
+        **{names[c]: u[c].fill_null(0.0) for c in plan.measures.values()},
+    )
+
+
+def state_entries(
+    exposures: ir.Table, windows: Sequence[ExperimentWindow], dialect: str
+) -> ir.Table:
+    """Entries as the state keeps them, of the exposures given (no measures)."""
+    return _entry_rows(exposures, windows, dialect, attributes=True, state=True).select(
+        *STATE_COLUMNS
+    )
+
+
+def state_delta(
+    events: ir.Table, entries: ir.Table, plan: Plan, dialect: str, names: dict[str, str]
+) -> ir.Table:
+    """What events not yet counted add to each entry's measures (``entries``: state rows
+    with ``xi``, ``exp_end``, ``since_seq`` and ``since_ts``)."""
+    d = _per_unit(events, entries, plan, dialect, fresh_only=True)
+    return d.select("xi", "unit_id", **{names[c]: d[c] for c in plan.measures.values()})
+
+
+def units_from_state(
+    state: ir.Table,
+    plan: Plan,
+    windows: Sequence[ExperimentWindow],
+    dialect: str,
+    names: dict[str, str],
+    *,
+    exclude_in_progress: bool = True,
+    attributes: Sequence[str] = (),
+    units: ir.Table | None = None,
+) -> ir.Table:
+    """The per-unit table of :func:`units_of`, read from the incremental state."""
+    s = state.filter(state.experiment_key.isin([w.key for w in windows]))
+    entries = s.mutate(
+        mixed=s.variant_key != s.variant_max,
+        exp_end=by_experiment(
+            s.experiment_key, {w.key: w.end or FAR_FUTURE for w in windows}, s.entry_ts
+        ),
+        xi=experiment_index(s.experiment_key, windows),
+    )
+    entries = with_dimensions(entries, dialect, attributes, units)
+    # measures of units seen in several variants count for nothing (as in units_of)
+    entries = entries.mutate(
+        **{c: ibis.ifelse(entries.mixed, 0.0, entries[names[c]]) for c in plan.measures.values()}
+    )
+    return _units(entries, None, plan, exclude_in_progress, attributes)
 
 
 def compile_refresh(

@@ -8,7 +8,7 @@ This module runs the queries of :mod:`tinylift.warehouse.query` on an engine
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from itertools import combinations_with_replacement
 from typing import Any, Final, Literal
@@ -34,7 +34,14 @@ from tinylift.warehouse.engine import Engine
 from tinylift.warehouse.pairs import KEYS as PAIR_KEYS
 from tinylift.warehouse.pairs import pair_query, pair_stats
 from tinylift.warehouse.plan import Plan
-from tinylift.warehouse.query import by, done_flag, finish, moment_aggs, units_of
+from tinylift.warehouse.query import (
+    by,
+    done_flag,
+    finish,
+    moment_aggs,
+    units_from_state,
+    units_of,
+)
 
 __all__ = ["refresh"]
 
@@ -100,6 +107,9 @@ def refresh(
     in_progress: Literal["exclude", "include"] = "exclude",
     pairs: Sequence[tuple[str, str]] = (),
     pair_metrics: Sequence[str] = (),
+    incremental: bool = False,
+    full: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Refresh:
     """Sufficient statistics for every experiment and metric, from one scan of events.
 
@@ -112,6 +122,10 @@ def refresh(
     ``pairs`` of experiments (``a``, ``b``) also get their shared units' cells,
     with ``pair_metrics`` measured in ``a``'s windows (:mod:`.pairs`), from the
     same per-unit table.
+
+    ``incremental`` keeps every entry's measures in the warehouse and folds in
+    only rows loaded since the last refresh (:mod:`.state`; ``full`` rebuilds
+    that state); the statistics are those of a full refresh of the same data.
     """
     if in_progress not in ("exclude", "include"):
         raise ConfigError("choose exclude or include", parameter="in_progress")
@@ -155,7 +169,37 @@ def refresh(
     needs_all_units = bool(plan.quantiles) or any(
         getattr(getattr(m, "cap", None), "percentile", None) is not None for m in plan.metrics
     )
-    if needs_all_units and parts > 1:
+    report = None
+    if incremental:
+        from tinylift.warehouse.state import STATE, measure_columns, update_state
+
+        firsts = {a for a, _ in pairs}
+        needs = {
+            w.key: [*w.metrics, *(pair_metrics if w.key in firsts else ())] for w in experiments
+        }
+        report = update_state(
+            engine,  # type: ignore[arg-type]
+            plan,
+            experiments,
+            needs,
+            full=full,
+            exposures=exposures,
+            events=events,
+            on_progress=on_progress,
+        )
+    if report is not None:
+        view = units_from_state(
+            engine.table(STATE),
+            plan,
+            experiments,
+            engine.dialect,
+            measure_columns(plan),
+            exclude_in_progress=in_progress == "exclude",
+            attributes=attributes,
+            units=known_units,
+        )
+        shares = [engine.cache(view) if reuse else view]
+    elif needs_all_units and parts > 1:
         # percentiles need every unit at once: gather the shares in one table
         shares = [engine.cache_parts([units(i) for i in range(parts)])]
     else:
@@ -238,7 +282,7 @@ def refresh(
         if pairs
         else {}
     )
-    return Refresh(stats, sql, shared)
+    return Refresh(stats, sql, shared, report)
 
 
 def _optional_table(engine: Engine, name: str) -> ir.Table | None:

@@ -1,0 +1,425 @@
+"""The incremental refresh's state: every entry's measures, kept in the warehouse.
+
+A full refresh attributes every event to every entry of its unit, each day,
+for data that has not changed. The state keeps, per (experiment, unit), the
+entry (first exposure, variants seen, country, platform, attributes at entry)
+and every measure the experiment's metrics use, with a watermark per
+experiment: the last load folded in (``seq``), the data cutoff and the end of
+enrolment it was computed to. Bringing it forward reads only
+
+* exposures loaded after the watermark, or timed at or after the old end of
+  enrolment (enrolment went on);
+* events loaded after the watermark, or timed at or after the old cutoff.
+
+A unit whose entry is new or moved earlier (a late exposure), or whose rows a
+restated load replaced, is rebuilt from all of its rows; every other entry
+adds what the new events contribute inside its windows. Late events (timed
+before the watermark's cutoff but loaded after it) are folded in, since rows
+are chosen by load, not by time; rows re-sent are dropped at ingestion (they
+never reach the warehouse twice). The whole update is one transaction: a
+process killed half-way leaves the previous state, and the next refresh
+completes it.
+
+What the state is keyed by decides what a change rebuilds: a measure (event,
+value, filter, window) is a column named by a hash of its definition, so a
+changed metric definition makes new columns and rebuilds the experiments that
+use it, and no other; an experiment whose start moved, or whose enrolment
+ended earlier than the state assumed, is rebuilt alone. A refresh with an
+earlier cutoff than the state's (analysing the past) reads the raw data and
+leaves the state as it is. Percentile caps and quantiles do not add: they are
+computed afresh from the per-unit state on every refresh, never from events.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import ibis.expr.types as ir
+
+from tinylift.errors import WarehouseError
+from tinylift.warehouse.contract import ExperimentWindow, StateReport
+from tinylift.warehouse.dialects import FAR_FUTURE, FAR_PAST
+from tinylift.warehouse.engine import DuckDBEngine
+from tinylift.warehouse.plan import MeasureKey, Plan
+from tinylift.warehouse.query import STATE_COLUMNS, state_delta, state_entries, state_rows
+
+__all__ = ["STATE", "measure_columns", "needed_columns", "update_state"]
+
+#: The per-entry state, and one row per experiment with its watermark.
+STATE: Final = "tl_units"
+INDEX: Final = "tl_state"
+
+_ENTRY_TYPES: Final = {
+    "experiment_key": "VARCHAR",
+    "unit_id": "VARCHAR",
+    "entry_ts": "TIMESTAMPTZ",
+    "variant_key": "VARCHAR",
+    "variant_max": "VARCHAR",
+    "country": "VARCHAR",
+    "platform": "VARCHAR",
+    "attributes": "VARCHAR",
+}
+
+Progress = Callable[[str, int, int], None]
+_LOCK: Final = threading.Lock()
+
+
+def measure_columns(plan: Plan) -> dict[str, str]:
+    """Each plan column (m0, m1 ...) -> the state's column, named by its definition."""
+    return {col: _column(key) for key, col in plan.measures.items()}
+
+
+def _column(key: MeasureKey) -> str:
+    text = json.dumps(key, sort_keys=True, default=str)
+    return "s_" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _augmented(plan: Plan, held: Sequence[Mapping[str, Any]]) -> Plan:
+    """The plan with every measure the states hold besides its own: bringing a state
+    forward keeps all of it current, whatever this refresh asks for."""
+    out = copy.copy(plan)
+    out.measures = dict(plan.measures)
+    for measures in held:
+        for key in measures.values():
+            event, value, flt, lo, hi = key
+            k = (event, value, tuple(tuple(p) for p in flt), int(lo), int(hi))
+            out.measures.setdefault(k, f"m{len(out.measures)}")
+    return out
+
+
+def needed_columns(plan: Plan, metrics: Sequence[str]) -> set[str]:
+    """The plan columns that ``metrics`` read (moments and quantiles)."""
+    out: set[str] = set()
+    for name in metrics:
+        out.update(col for col, _ in plan.columns.get(name, []))
+        if name in plan.quantiles:
+            out.add(plan.quantiles[name][0])
+    return out
+
+
+def _bounds(w: ExperimentWindow) -> tuple[datetime, datetime, datetime]:
+    start = w.start or FAR_PAST
+    end = w.end or FAR_FUTURE
+    return start, w.enrol_end or end, end
+
+
+def update_state(
+    engine: DuckDBEngine,
+    plan: Plan,
+    windows: Sequence[ExperimentWindow],
+    needs: Mapping[str, Sequence[str]],
+    *,
+    full: bool = False,
+    exposures: str = "exposures",
+    events: str = "events",
+    on_progress: Progress | None = None,
+) -> StateReport | None:
+    """Bring the state of ``windows`` forward (rebuild it with ``full``), in one transaction.
+
+    ``needs`` maps each experiment to the metrics read from its units (its own,
+    and those an interaction scan measures in its windows). Returns None, and
+    touches nothing, when a window asks for an earlier cutoff than its state
+    holds (the caller reads the raw data then).
+    """
+    if not isinstance(engine, DuckDBEngine):
+        raise WarehouseError(
+            f"the incremental refresh keeps its state in the embedded warehouse; "
+            f"{engine.name} refreshes in full"
+        )
+    con = engine.raw
+    names = measure_columns(plan)
+    _ensure(con, exposures, events, sorted(set(names.values())))
+    # one update at a time in this process (the owner serves several requests):
+    # two at once would conflict on the same rows
+    with _LOCK:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            report = _update(
+                engine, plan, windows, needs, names, full, exposures, events, on_progress
+            )
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if report is None:
+            con.execute("ROLLBACK")
+            return None
+        con.execute("COMMIT")
+    return report
+
+
+def _update(
+    engine: DuckDBEngine,
+    plan: Plan,
+    windows: Sequence[ExperimentWindow],
+    needs: Mapping[str, Sequence[str]],
+    names: dict[str, str],
+    full: bool,
+    exposures: str,
+    events: str,
+    on_progress: Progress | None,
+) -> StateReport | None:
+    con = engine.raw
+    states = _states(con, [w.key for w in windows])
+    for w in windows:
+        s = states.get(w.key)
+        if s is not None and not full and _bounds(w)[2] < s["cutoff"]:
+            return None
+    # inside the transaction: loads committed later are neither seen nor marked as folded
+    seq1 = int(con.execute("SELECT coalesce(max(seq), 0) FROM loads").fetchone()[0])  # type: ignore[index]
+    rebuild, forward, current = [], [], []
+    for w in windows:
+        s = states.get(w.key)
+        start, enrol, end = _bounds(w)
+        wanted = {names[c] for c in needed_columns(plan, needs.get(w.key, w.metrics))}
+        if (
+            full
+            or s is None
+            or s["start"] != start
+            or enrol < s["enrol_end"]
+            or not wanted <= set(s["measures"])
+        ):
+            rebuild.append(w)
+        elif s["seq"] == seq1 and s["enrol_end"] == enrol and s["cutoff"] == end:
+            current.append(w)
+        else:
+            forward.append(w)
+    touched = 0
+    if rebuild:
+        _rebuild(engine, plan, rebuild, names, exposures, events, on_progress)
+    if forward:
+        aug = _augmented(plan, [states[w.key]["measures"] for w in forward])
+        touched = _forward(
+            engine, aug, forward, states, measure_columns(aug), exposures, events, seq1
+        )
+    computed = {names[c]: list(key) for key, c in plan.measures.items()}
+    _write_index(con, rebuild, forward, states, computed, seq1)
+    oldest = min((states[w.key]["seq"] for w in forward), default=seq1)
+    loads = int(
+        con.execute(
+            "SELECT count(*) FROM loads WHERE seq > ? AND seq <= ?", [oldest, seq1]
+        ).fetchone()[0]  # type: ignore[index]
+    )
+    if on_progress:
+        if forward:
+            on_progress("loads folded in", loads, loads)
+        on_progress("experiments updated", len(rebuild) + len(forward), len(windows))
+    return StateReport(
+        rebuilt=tuple(w.key for w in rebuild),
+        updated=tuple(w.key for w in forward),
+        current=tuple(w.key for w in current),
+        loads=loads if forward else 0,
+        touched=touched,
+        seq=seq1,
+    )
+
+
+def state_table(engine: DuckDBEngine) -> ir.Table:
+    """The per-entry state as an Ibis table."""
+    return engine.table(STATE)
+
+
+def _ensure(con: Any, exposures: str, events: str, columns: list[str]) -> None:
+    """The state's tables, the load columns of the data, and a column per measure."""
+    have = {
+        (t, c)
+        for t, c in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_name IN (?, ?, ?)",
+            [exposures, events, STATE],
+        ).fetchall()
+    }
+    for table in (exposures, events):
+        if (table, "load_seq") not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS load_seq BIGINT DEFAULT 0")
+    con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS seq BIGINT")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS restated (kind VARCHAR, unit_id VARCHAR, load_seq BIGINT)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {INDEX} (experiment_key VARCHAR PRIMARY KEY, "
+        "start TIMESTAMPTZ, enrol_end TIMESTAMPTZ, cutoff TIMESTAMPTZ, seq BIGINT, "
+        "measures VARCHAR, updated_at TIMESTAMPTZ)"
+    )
+    cols = ", ".join(f"{c} {t}" for c, t in _ENTRY_TYPES.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} ({cols})")
+    for c in columns:
+        if (STATE, c) not in have:
+            con.execute(f"ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS {c} DOUBLE")
+
+
+def _states(con: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
+    rows = con.execute(
+        f"SELECT experiment_key, start, enrol_end, cutoff, seq, measures FROM {INDEX} "
+        "WHERE experiment_key IN (SELECT unnest(?::VARCHAR[]))",
+        [keys],
+    ).fetchall()
+    return {
+        r[0]: {
+            "start": r[1],
+            "enrol_end": r[2],
+            "cutoff": r[3],
+            "seq": int(r[4]),
+            "measures": json.loads(r[5]),
+        }
+        for r in rows
+    }
+
+
+def _write_index(
+    con: Any,
+    rebuild: list[ExperimentWindow],
+    forward: list[ExperimentWindow],
+    states: dict[str, dict[str, Any]],
+    computed: dict[str, list[Any]],
+    seq: int,
+) -> None:
+    """Each experiment's watermark and the measures its state holds (column -> key)."""
+    for w in [*rebuild, *forward]:
+        start, enrol, end = _bounds(w)
+        keep = states[w.key]["measures"] if w in forward else computed
+        con.execute(f"DELETE FROM {INDEX} WHERE experiment_key = ?", [w.key])
+        con.execute(
+            f"INSERT INTO {INDEX} VALUES (?, ?, ?, ?, ?, ?, now())",
+            [w.key, start, enrol, end, seq, json.dumps(keep)],
+        )
+
+
+def _insert(engine: DuckDBEngine, expr: ir.Table, names: dict[str, str]) -> None:
+    cols = [*STATE_COLUMNS, *names.values()]
+    engine.raw.execute(
+        f"INSERT INTO {STATE} ({', '.join(cols)}) SELECT {', '.join(cols)} "
+        f"FROM ({engine.compile(expr)})"
+    )
+
+
+def _rebuild(
+    engine: DuckDBEngine,
+    plan: Plan,
+    windows: list[ExperimentWindow],
+    names: dict[str, str],
+    exposures: str,
+    events: str,
+    on_progress: Progress | None,
+) -> None:
+    con = engine.raw
+    keys = [w.key for w in windows]
+    con.execute(
+        f"DELETE FROM {STATE} WHERE experiment_key IN (SELECT unnest(?::VARCHAR[]))", [keys]
+    )
+    ex, ev = engine.table(exposures), engine.table(events)
+    parts = engine.unit_parts(ex.filter(ex.experiment_key.isin(keys)))
+    for part in range(parts):
+        _insert(
+            engine,
+            state_rows(ex, ev, plan, windows, engine.dialect, names, part, parts),
+            names,
+        )
+        if on_progress:
+            on_progress("shares of units rebuilt", part + 1, parts)
+
+
+def _forward(
+    engine: DuckDBEngine,
+    plan: Plan,
+    windows: list[ExperimentWindow],
+    states: dict[str, dict[str, Any]],
+    names: dict[str, str],
+    exposures: str,
+    events: str,
+    seq1: int,
+) -> int:
+    """Fold in what came after each experiment's watermark; returns the entries rebuilt."""
+    con = engine.raw
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _tl_marks (experiment_key VARCHAR, since_seq BIGINT, "
+        "since_ts TIMESTAMPTZ, enrol_from TIMESTAMPTZ, cutoff TIMESTAMPTZ, xi SMALLINT)"
+    )
+    con.executemany(
+        "INSERT INTO _tl_marks VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            [
+                w.key,
+                states[w.key]["seq"],
+                states[w.key]["cutoff"],
+                states[w.key]["enrol_end"],
+                _bounds(w)[2],
+                i,
+            ]
+            for i, w in enumerate(windows)
+        ],
+    )
+    # exposures not yet seen: loaded after the watermark, or in enrolment's extension
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _tl_x AS SELECT e.* FROM {exposures} e
+        JOIN _tl_marks m USING (experiment_key)
+        WHERE (e.load_seq > m.since_seq OR e.timestamp >= m.enrol_from)
+          AND e.load_seq <= {seq1}"""
+    )
+    new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_new AS {engine.compile(new)}")
+    # units to rebuild from all their rows: new or earlier entries, restated units
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _tl_touched AS
+        SELECT n.experiment_key, n.unit_id FROM _tl_new n
+        LEFT JOIN {STATE} s ON s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
+        WHERE s.unit_id IS NULL OR n.entry_ts < s.entry_ts
+        UNION
+        SELECT m.experiment_key, r.unit_id FROM restated r
+        JOIN _tl_marks m ON r.load_seq > m.since_seq AND r.load_seq <= {seq1}"""
+    )
+    touched = int(con.execute("SELECT count(*) FROM _tl_touched").fetchone()[0])  # type: ignore[index]
+    # another variant seen by a unit whose entry stays
+    con.execute(
+        f"""UPDATE {STATE} AS s SET variant_key = least(s.variant_key, n.variant_key),
+            variant_max = greatest(s.variant_max, n.variant_max)
+        FROM _tl_new n
+        WHERE s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
+          AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)"""
+    )
+    con.execute(
+        f"""DELETE FROM {STATE} AS s USING _tl_touched t
+        WHERE s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id"""
+    )
+    # events not yet counted, added to the entries that stay
+    min_seq = min(states[w.key]["seq"] for w in windows)
+    min_ts = min(states[w.key]["cutoff"] for w in windows)
+    ev = engine.table(events)
+    ev = ev.filter(((ev.load_seq > min_seq) | (ev.timestamp >= min_ts)) & (ev.load_seq <= seq1))
+    st = engine.table(STATE)
+    marks = engine.table("_tl_marks")
+    held = [names[c] for c in plan.measures.values()]
+    entries = st.join(marks, "experiment_key").select(
+        "experiment_key",
+        "unit_id",
+        "entry_ts",
+        "xi",
+        "since_seq",
+        "since_ts",
+        exp_end=marks.cutoff,
+    )
+    delta = state_delta(ev, entries, plan, engine.dialect, names)
+    delta = delta.join(marks, "xi").select("experiment_key", "unit_id", *held)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_delta AS {engine.compile(delta)}")
+    sets = ", ".join(f"{c} = s.{c} + d.{c}" for c in held)
+    con.execute(
+        f"""UPDATE {STATE} AS s SET {sets} FROM _tl_delta d
+        WHERE s.experiment_key = d.experiment_key AND s.unit_id = d.unit_id"""
+    )
+    # the touched units, from all their rows
+    ex = engine.table(exposures)
+    t = engine.table("_tl_touched")
+    tex = ex.semi_join(t, [ex.experiment_key == t.experiment_key, ex.unit_id == t.unit_id])
+    tu = t.select("unit_id").distinct()
+    tev = engine.table(events)
+    tev = tev.semi_join(tu, tev.unit_id == tu.unit_id)
+    if touched:
+        _insert(engine, state_rows(tex, tev, plan, windows, engine.dialect, names), names)
+    for name in ("_tl_marks", "_tl_x", "_tl_new", "_tl_touched", "_tl_delta"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return touched

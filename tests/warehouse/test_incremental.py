@@ -1,0 +1,208 @@
+"""The incremental refresh gives the statistics of a full refresh of the same data.
+
+Data reach a real DuckDB warehouse file in loads (the ingestion path's
+``Warehouse.append`` and ``ingest``), split at random points, with late rows,
+rows sent twice and restated loads; after every load the state is brought
+forward and compared with a refresh that reads everything from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.warehouse.conftest import windows_for
+
+from tinylift.demo.dataset import Company
+from tinylift.metrics import Catalog
+from tinylift.warehouse import ExperimentWindow, Refresh, refresh
+from tinylift.warehouse.engine import DuckDBEngine
+from tinylift.warehouse.load import ingest
+from tinylift.warehouse.store import Warehouse
+
+RTOL = 1e-9
+
+
+def assert_same(inc: Refresh, full: Refresh) -> None:
+    """Every experiment's counts and sufficient statistics agree to ``RTOL``."""
+    assert inc.experiments.keys() == full.experiments.keys()
+    for key, a in inc.experiments.items():
+        b = full.experiments[key]
+        assert a.units == b.units, key
+        assert a.multi_variant_units == b.multi_variant_units, key
+        assert a.unplanned_variant_units == b.unplanned_variant_units, key
+        assert a.in_progress == b.in_progress, key
+        assert a.metrics.keys() == b.metrics.keys()
+        for name, mo in a.metrics.items():
+            ref = b.metrics[name]
+            for x, y in ((mo.n, ref.n), (mo.s, ref.s), (mo.ss, ref.ss)):
+                np.testing.assert_allclose(x, y, rtol=RTOL, atol=1e-9, err_msg=f"{key} {name}")
+        for name, qs in a.quantiles.items():
+            ref_q = b.quantiles[name]
+            np.testing.assert_allclose(qs.value, ref_q.value, rtol=RTOL, err_msg=name)
+            np.testing.assert_allclose(qs.n, ref_q.n, rtol=RTOL, err_msg=name)
+        for dim, groups in a.breakdowns.items():
+            assert groups.keys() == b.breakdowns[dim].keys(), dim
+            for g, ms in groups.items():
+                for name, mo in ms.items():
+                    ref = b.breakdowns[dim][g][name]
+                    np.testing.assert_allclose(mo.s, ref.s, rtol=RTOL, atol=1e-9)
+                    np.testing.assert_allclose(mo.ss, ref.ss, rtol=RTOL, atol=1e-9)
+
+
+def _at(windows: list[ExperimentWindow], cutoff: datetime) -> list[ExperimentWindow]:
+    return [dataclasses.replace(w, end=cutoff, enrol_end=cutoff) for w in windows]
+
+
+def _both(
+    path: Path, catalog: Catalog, windows: list[ExperimentWindow], **kw: object
+) -> tuple[Refresh, Refresh]:
+    eng = DuckDBEngine(path)
+    try:
+        inc = refresh(eng, catalog, windows, incremental=True, **kw)  # type: ignore[arg-type]
+        full = refresh(eng, catalog, windows, **kw)  # type: ignore[arg-type]
+    finally:
+        eng.close()
+    return inc, full
+
+
+def _slices(table: pa.Table, cuts: list[float], order: np.ndarray) -> list[pa.Table]:
+    """The rows of ``table`` in ``order``, cut at the fractions ``cuts``."""
+    n = table.num_rows
+    bounds = [0, *sorted(int(c * n) for c in cuts), n]
+    return [table.take(pa.array(order[a:b])) for a, b in itertools.pairwise(bounds)]
+
+
+@pytest.fixture(scope="module")
+def company(small_company: Company) -> Company:
+    return small_company
+
+
+def test_loads_day_by_day_with_late_rows_equal_a_full_refresh(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    """Ten loads: each mostly the next stretch of time, plus rows held back from earlier
+    stretches (late) and rows timed after the load's cutoff (early clocks)."""
+    windows = windows_for(company, demo_catalog)[:12]
+    rng = np.random.default_rng(3)
+    ex, ev = company.exposures, company.events
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    path = tmp_path / "wh.duckdb"
+    Warehouse(path).close()
+    sent_ex = np.zeros(ex.num_rows, bool)
+    sent_ev = np.zeros(ev.num_rows, bool)
+    ts_ex = pc.cast(ex["timestamp"], pa.int64()).to_numpy() / 1e6
+    ts_ev = pc.cast(ev["timestamp"], pa.int64()).to_numpy() / 1e6
+    for step in range(1, 11):
+        cutoff = t0 + timedelta(days=36 * step)
+        c = cutoff.timestamp()
+        late_ex = rng.random(ex.num_rows) < 0.1  # held back this time
+        late_ev = rng.random(ev.num_rows) < 0.1
+        early_ev = rng.random(ev.num_rows) < 0.02  # timed after the cutoff
+        take_ex = ~sent_ex & (((ts_ex < c) & ~late_ex) | (step == 10))
+        take_ev = ~sent_ev & ((((ts_ev < c) & ~late_ev) | early_ev) | (step == 10))
+        with Warehouse(path) as wh:
+            wh.append("exposures", ex.filter(pa.array(take_ex)))
+            wh.append("events", ev.filter(pa.array(take_ev)))
+        sent_ex |= take_ex
+        sent_ev |= take_ev
+        inc, full = _both(path, demo_catalog, _at(windows, cutoff), dimensions=["country"])
+        assert_same(inc, full)
+        assert inc.state is not None
+        if step == 1:
+            assert set(inc.state.rebuilt) == {w.key for w in windows}
+        else:
+            assert set(inc.state.updated) == {w.key for w in windows}
+
+
+def _write(table: pa.Table, path: Path) -> Path:
+    pq.write_table(table, path)
+    return path
+
+
+def test_rows_sent_twice_and_a_restated_load_are_folded_in_exactly(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    windows = _at(windows_for(company, demo_catalog)[:6], datetime(2027, 1, 1, tzinfo=UTC))
+    path = tmp_path / "wh.duckdb"
+    ex, ev = company.exposures, company.events
+    half = ev.num_rows // 2
+    with Warehouse(path) as wh:
+        ingest(wh, _write(ex, tmp_path / "x.parquet"), "exposures")
+        ingest(wh, _write(ev.slice(0, half), tmp_path / "e1.parquet"), "events")
+    inc, full = _both(path, demo_catalog, windows)
+    assert_same(inc, full)
+    # the first half again (dropped as duplicates) with the second half
+    with Warehouse(path) as wh:
+        report = ingest(wh, _write(ev, tmp_path / "e2.parquet"), "events")
+    assert report.duplicates == half
+    inc, full = _both(path, demo_catalog, windows)
+    assert_same(inc, full)
+    # a restated load: a tenth of the events come again with corrected values
+    fix = ev.take(pa.array(np.arange(0, ev.num_rows, 10)))
+    fix = fix.set_column(
+        fix.schema.get_field_index("value"),
+        "value",
+        pc.multiply(pc.fill_null(fix["value"], 1.0), 3.0),
+    )
+    before = full.experiments
+    with Warehouse(path) as wh:
+        report = ingest(wh, _write(fix, tmp_path / "fix.parquet"), "events", restate=True)
+    assert report.replaced == fix.num_rows
+    inc, full = _both(path, demo_catalog, windows)
+    assert_same(inc, full)
+    assert inc.state is not None
+    assert inc.state.touched > 0
+    # the corrected values reached the statistics (not only the state's bookkeeping)
+    assert any(
+        not np.allclose(before[k].metrics["revenue"].s, s.metrics["revenue"].s)
+        for k, s in full.experiments.items()
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cuts=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4),
+    step_days=st.integers(0, 60),
+)
+def test_any_split_of_the_loads_equals_a_full_refresh(
+    tmp_path_factory: pytest.TempPathFactory,
+    company: Company,
+    demo_catalog: Catalog,
+    seed: int,
+    cuts: list[float],
+    step_days: int,
+) -> None:
+    """Exposures and events in random order (late rows everywhere), cut into loads at
+    random points; the cutoff advances by ``step_days`` a load."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(windows_for(company, demo_catalog)), size=3, replace=False)
+    windows = [windows_for(company, demo_catalog)[int(i)] for i in pick]
+    keys = [w.key for w in windows]
+    ex = company.exposures.filter(pc.is_in(company.exposures["experiment_key"], pa.array(keys)))
+    units = pc.unique(ex["unit_id"])
+    ev = company.events.filter(pc.is_in(company.events["unit_id"], units))
+    path = tmp_path_factory.mktemp("hyp") / "wh.duckdb"
+    ex_parts = _slices(ex, cuts, rng.permutation(ex.num_rows))
+    ev_parts = _slices(ev, cuts, rng.permutation(ev.num_rows))
+    cutoff = datetime(2026, 6, 1, tzinfo=UTC)
+    for x, e in zip(ex_parts, ev_parts, strict=True):
+        with Warehouse(path) as wh:
+            wh.append("exposures", x)
+            wh.append("events", e)
+        cutoff += timedelta(days=step_days)
+        assert_same(*_both(path, demo_catalog, _at(windows, cutoff)))
