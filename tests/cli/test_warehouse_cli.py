@@ -86,3 +86,28 @@ def test_ingest_prints_reconciled_counts(
         main(["ingest", str(tmp_path / "x.parquet"), "--kind", "exposures", "--dir", str(ws)]) == 0
     )
     assert main(["ingest", str(path), "--kind", "clicks", "--dir", str(ws)]) == 2
+
+
+def test_refresh_brings_its_state_forward_and_full_rebuilds_it(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def states(*extra: str) -> set[str]:
+        assert main(["refresh", "--dir", str(workspace), "--json", *extra]) == 0
+        return {r["state"] for r in json.loads(capsys.readouterr().out)}
+
+    states()
+    # a late purchase of a unit in every experiment, restating one event sent before
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "event_id,unit_id,timestamp,event_name,value\nlate-1,u1,2026-03-01T10:00:00Z,purchase,9\n"
+    )
+    assert main(["ingest", str(path), "--kind", "events", "--dir", str(workspace)]) == 0
+    path.write_text(
+        "event_id,unit_id,timestamp,event_name,value\nlate-1,u1,2026-03-01T10:00:00Z,purchase,19\n"
+    )
+    capsys.readouterr()
+    args = ["ingest", str(path), "--kind", "events", "--dir", str(workspace), "--restate"]
+    assert main(args) == 0
+    assert "replaced (restated)" in capsys.readouterr().out
+    assert states() == {"brought forward"}
+    assert states("--full") == {"rebuilt"}

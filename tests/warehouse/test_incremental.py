@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from tests.warehouse.conftest import windows_for
 
 from tinylift.demo.dataset import Company
-from tinylift.metrics import Catalog
+from tinylift.metrics import Catalog, parse_catalog
 from tinylift.warehouse import ExperimentWindow, Refresh, refresh
 from tinylift.warehouse.engine import DuckDBEngine
 from tinylift.warehouse.load import ingest
@@ -206,3 +207,188 @@ def test_any_split_of_the_loads_equals_a_full_refresh(
             wh.append("events", e)
         cutoff += timedelta(days=step_days)
         assert_same(*_both(path, demo_catalog, _at(windows, cutoff)))
+
+
+def _load_halves(path: Path, company: Company, first: bool) -> None:
+    """The first (or second) half of the exposures and events, in time order, as a load."""
+    with Warehouse(path) as wh:
+        for kind, table in (("exposures", company.exposures), ("events", company.events)):
+            order = np.argsort(pc.cast(table["timestamp"], pa.int64()).to_numpy(), kind="stable")
+            half = table.num_rows // 2
+            rows = order[:half] if first else order[half:]
+            wh.append(kind, table.take(pa.array(rows)))  # type: ignore[arg-type]
+
+
+def test_a_changed_metric_rebuilds_only_the_experiments_that_use_it(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    text = (
+        files("tinylift.demo").joinpath("metrics.yml").read_text()  # type: ignore[attr-defined]
+    )
+    base = windows_for(company, demo_catalog)[:4]
+    windows = [
+        dataclasses.replace(base[0], metrics=("revenue",)),
+        dataclasses.replace(base[1], metrics=("conversion", "returns")),
+        dataclasses.replace(base[2], metrics=("revenue", "conversion")),
+        dataclasses.replace(base[3], metrics=("returns",)),
+    ]
+    windows = _at(windows, datetime(2027, 1, 1, tzinfo=UTC))
+    path = tmp_path / "wh.duckdb"
+    _load_halves(path, company, first=True)
+    inc, full = _both(path, demo_catalog, windows)
+    assert_same(inc, full)
+    # revenue now counts 7 days after entry, not 14
+    marker = "  - name: revenue\n"
+    head, tail = text.split(marker)
+    changed = parse_catalog(head + marker + "    window: {end_days: 7}\n" + tail)
+    _load_halves(path, company, first=False)
+    inc, full = _both(path, changed, windows)
+    assert_same(inc, full)
+    assert inc.state is not None
+    assert set(inc.state.rebuilt) == {windows[0].key, windows[2].key}
+    assert set(inc.state.updated) == {windows[1].key, windows[3].key}
+    # the change reached the numbers
+    assert not np.allclose(
+        inc.experiments[windows[0].key].metrics["revenue"].s,
+        _both(path, demo_catalog, windows)[1].experiments[windows[0].key].metrics["revenue"].s,
+    )
+
+
+def test_a_refresh_of_fewer_metrics_keeps_the_others_current(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    """Analyses ask for more metrics than ``tinylift refresh``: neither undoes the other."""
+    every = _at(windows_for(company, demo_catalog)[:5], datetime(2026, 7, 1, tzinfo=UTC))
+    few = [dataclasses.replace(w, metrics=("conversion",)) for w in every]
+    path = tmp_path / "wh.duckdb"
+    _load_halves(path, company, first=True)
+    assert_same(*_both(path, demo_catalog, every))
+    _load_halves(path, company, first=False)
+    later = _at(few, datetime(2026, 9, 1, tzinfo=UTC))
+    inc, full = _both(path, demo_catalog, later)
+    assert_same(inc, full)
+    assert inc.state is not None and set(inc.state.updated) == {w.key for w in every}
+    inc, full = _both(path, demo_catalog, _at(every, datetime(2026, 11, 1, tzinfo=UTC)))
+    assert_same(inc, full)
+    assert inc.state is not None
+    assert inc.state.rebuilt == ()
+    assert set(inc.state.updated) == {w.key for w in every}
+
+
+def test_an_earlier_cutoff_reads_the_raw_data_and_leaves_the_state(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    windows = windows_for(company, demo_catalog)[:5]
+    path = tmp_path / "wh.duckdb"
+    _load_halves(path, company, first=True)
+    _load_halves(path, company, first=False)
+    late, early = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC)
+    inc, _ = _both(path, demo_catalog, _at(windows, late))
+    assert inc.state is not None
+    inc, full = _both(path, demo_catalog, _at(windows, early))
+    assert inc.state is None  # the past is read from the raw data
+    assert_same(inc, full)
+    inc, full = _both(path, demo_catalog, _at(windows, late))
+    assert inc.state is not None
+    assert set(inc.state.current) == {w.key for w in windows}
+    assert_same(inc, full)
+
+
+def test_a_stopped_experiment_counts_windows_after_the_stop(
+    tmp_path: Path, company: Company, demo_catalog: Catalog
+) -> None:
+    """Enrolment ends at the stop while events go on counting; a stop dated before the
+    state's end of enrolment rebuilds that experiment alone."""
+    windows = windows_for(company, demo_catalog)[:3]
+    path = tmp_path / "wh.duckdb"
+    _load_halves(path, company, first=True)
+    _load_halves(path, company, first=False)
+    running = _at(windows, datetime(2026, 9, 1, tzinfo=UTC))
+    assert_same(*_both(path, demo_catalog, running))
+    stop = datetime(2026, 8, 1, tzinfo=UTC)
+    stopped = [
+        dataclasses.replace(w, end=datetime(2026, 10, 1, tzinfo=UTC), enrol_end=stop)
+        if i == 0
+        else dataclasses.replace(w, end=datetime(2026, 10, 1, tzinfo=UTC))
+        for i, w in enumerate(running)
+    ]
+    inc, full = _both(path, demo_catalog, stopped)
+    assert_same(inc, full)
+    assert inc.state is not None
+    assert inc.state.rebuilt == (windows[0].key,)
+
+
+_CHILD = """
+import sys
+from datetime import UTC, datetime
+from importlib.resources import files
+from tests.warehouse.conftest import windows_for
+from tinylift.demo.dataset import generate
+from tinylift.metrics import parse_catalog
+from tinylift.warehouse import refresh
+from tinylift.warehouse.engine import DuckDBEngine
+
+catalog = parse_catalog(files("tinylift.demo").joinpath("metrics.yml").read_text())
+windows = windows_for(generate(6_000, seed=11), catalog)
+cutoff = datetime.fromisoformat(sys.argv[2])
+import dataclasses
+windows = [dataclasses.replace(w, end=cutoff, enrol_end=cutoff) for w in windows]
+eng = DuckDBEngine(sys.argv[1])
+
+def progress(stage, done, total):
+    print(stage, flush=True)
+
+refresh(eng, catalog, windows, incremental=True, full=sys.argv[3] == "full", on_progress=progress)
+print("committed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["forward", "full"])
+def test_a_refresh_killed_mid_update_leaves_the_previous_state(
+    tmp_path: Path, company: Company, demo_catalog: Catalog, how: str
+) -> None:
+    """SIGKILL once the update's transaction is open: the warehouse opens with the
+    previous state and watermark, and the next refresh completes it exactly."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    windows = windows_for(company, demo_catalog)
+    path = tmp_path / "wh.duckdb"
+    _load_halves(path, company, first=True)
+    first = datetime(2026, 7, 1, tzinfo=UTC)
+    inc, _ = _both(path, demo_catalog, _at(windows, first))
+    assert inc.state is not None
+    _load_halves(path, company, first=False)
+
+    def marks() -> list[tuple[object, ...]]:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            return con.execute(
+                "SELECT experiment_key, cutoff, seq FROM tl_state ORDER BY 1"
+            ).fetchall()
+        finally:
+            con.close()
+
+    before = marks()
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path), later.isoformat(), how],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    with child.stdout:
+        line = child.stdout.readline()  # the transaction is open
+        child.kill()
+        child.wait(timeout=60)
+    assert line.strip() == "experiments updated"
+    assert marks() == before  # nothing of the update survived
+    inc, full = _both(path, demo_catalog, _at(windows, later))
+    assert_same(inc, full)
+    assert inc.state is not None
+    assert set(inc.state.updated) == {w.key for w in windows}
+    assert marks() != before

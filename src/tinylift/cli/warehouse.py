@@ -100,8 +100,8 @@ def refresh(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=out,
-        transient=as_json,
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         tasks: dict[str, TaskID] = {}
         main = bar.add_task("Refreshing", total=None)

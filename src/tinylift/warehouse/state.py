@@ -189,6 +189,8 @@ def _update(
             current.append(w)
         else:
             forward.append(w)
+    if on_progress:
+        on_progress("experiments updated", 0, len(windows))
     touched = 0
     if rebuild:
         _rebuild(engine, plan, rebuild, names, exposures, events, on_progress)
