@@ -15,6 +15,18 @@ For each size (events), on the simulated company loaded into a DuckDB file:
   joined to those entries within the widest window, only counted) and
   cumulative (the pair-free plan: running sums per unit in time order).
 
+The incremental refresh (``--jobs incremental`` adds them all): the data
+without its last day, refreshed once with the state kept (not timed), then
+the last day (~1/365 of the rows) appended as a new load; on a fresh copy
+each time:
+
+- day-floor: DuckDB's bare scan of that load's events and exposures;
+- incremental: the refresh of all 42 experiments, brought forward to the
+  new cutoff (its state report: loads folded, entries rebuilt);
+- full-at-day: today's full refresh of the same windows (no state);
+- rebuild: the state rebuilt from all the data (``refresh --full``);
+- one-by-one: one full refresh per experiment, as warehouse-native tools run.
+
 Each job runs in a fresh process (best of --repeat), printing seconds and
 peak memory; ratios are against the floor measured in the same run. Data are
 generated once per size into benchmarks/.cache/.
@@ -58,7 +70,140 @@ def build(events: int) -> Path:
     return path
 
 
+INCREMENTAL = ["day-floor", "incremental", "full-at-day", "rebuild", "one-by-one"]
+
+
+def _day_windows(users: int, catalog: object, cutoff: object) -> list[object]:
+    """Every experiment at ``cutoff``: enrolment to its end (or the cutoff), events to the
+    cutoff, every catalog metric."""
+    from tinylift.demo.dataset import experiment_windows
+    from tinylift.demo.simulate import Simulation
+
+    out = []
+    for w in experiment_windows(Simulation(users=users, days=365, seed=0)):
+        enrol = min(w.end, cutoff) if w.end else cutoff  # type: ignore[operator]
+        out.append(
+            dataclasses.replace(
+                w,
+                metrics=tuple(catalog.metrics),  # type: ignore[attr-defined]
+                end=cutoff,
+                enrol_end=enrol,
+            )
+        )
+    return out
+
+
+def _last_day(db: Path) -> object:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    last = con.execute("SELECT date_trunc('day', max(timestamp)) FROM events").fetchone()[0]  # type: ignore[index]
+    con.close()
+    return last
+
+
+def build_incremental(db: Path) -> Path:
+    """The company without its last day, its state kept at that cutoff, then the last day
+    appended as one more load (the job's starting point; copied for every run)."""
+    import shutil
+
+    import duckdb
+
+    from tinylift.metrics import load_catalog
+    from tinylift.warehouse import refresh
+    from tinylift.warehouse.engine import DuckDBEngine
+    from tinylift.warehouse.store import Warehouse
+
+    out = db.with_name(f"inc-{db.name}")
+    if out.exists():
+        return out
+    tmp = out.with_suffix(".tmp")
+    shutil.copy(db, tmp)
+    last = _last_day(db)
+    Warehouse(tmp).close()  # load columns and tables
+    con = duckdb.connect(str(tmp))
+    con.execute("SET TimeZone = 'UTC'")
+    for t in ("events", "exposures"):
+        con.execute(f"CREATE TABLE next_{t} AS SELECT * FROM {t} WHERE timestamp >= ?", [last])
+        con.execute(f"DELETE FROM {t} WHERE timestamp >= ?", [last])
+    seq = con.execute("SELECT max(seq) + 1 FROM loads").fetchone()[0]  # type: ignore[index]
+    con.close()
+    start = time.perf_counter()
+    users = int(db.stem.removeprefix("company-"))
+    catalog = load_catalog(CACHE / "metrics.yml")
+    engine = DuckDBEngine(tmp)
+    refresh(engine, catalog, _day_windows(users, catalog, last), incremental=True)  # type: ignore[arg-type]
+    engine.close()
+    print(f"  state kept at the day before in {time.perf_counter() - start:.0f} s", flush=True)
+    con = duckdb.connect(str(tmp))
+    for t in ("events", "exposures"):
+        con.execute(f"UPDATE next_{t} SET load_seq = ?", [seq])
+        con.execute(f"INSERT INTO {t} SELECT * FROM next_{t}")
+        con.execute(f"DROP TABLE next_{t}")
+    con.execute(
+        "INSERT INTO loads (file, kind, loaded, seq, loaded_at) VALUES ('the last day', 'events', "
+        "(SELECT count(*) FROM events WHERE load_seq = ?), ?, now())",
+        [seq, seq],
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    tmp.rename(out)
+    return out
+
+
+def incremental_job(name: str, db: str) -> float:
+    """One of the incremental scenario's jobs on a fresh copy of its starting point."""
+    import shutil
+    from datetime import timedelta
+
+    from tinylift.metrics import load_catalog
+    from tinylift.warehouse import refresh
+    from tinylift.warehouse.engine import DuckDBEngine
+
+    work = Path(db).with_name("run-" + Path(db).name)
+    shutil.copy(db, work)
+    try:
+        users = int(Path(db).stem.removeprefix("inc-company-"))
+        catalog = load_catalog(CACHE / "metrics.yml")
+        cutoff = _last_day(Path(db)) + timedelta(days=1)  # type: ignore[operator]
+        windows = _day_windows(users, catalog, cutoff)
+        engine = DuckDBEngine(work)
+        engine.execute(engine.table("events").limit(1))  # Ibis start-up, excluded
+        t = time.perf_counter()
+        if name == "day-floor":
+            con = engine.raw
+            con.execute(
+                "SELECT min(unit_id), max(timestamp), sum(value), min(event_name), "
+                "max(length(properties)) FROM events "
+                "WHERE load_seq = (SELECT max(seq) FROM loads)"
+            ).fetchall()
+            con.execute(
+                "SELECT min(experiment_key), min(variant_key), min(unit_id), max(timestamp), "
+                "min(country), min(platform) FROM exposures "
+                "WHERE load_seq = (SELECT max(seq) FROM loads)"
+            ).fetchall()
+        elif name == "incremental":
+            r = refresh(engine, catalog, windows, incremental=True)  # type: ignore[arg-type]
+            assert r.state is not None and len(r.state.updated) == len(windows), r.state
+            print(f"# {r.state.loads} load folded in, {r.state.touched:,} entries rebuilt")
+        elif name == "full-at-day":
+            refresh(engine, catalog, windows)  # type: ignore[arg-type]
+        elif name == "rebuild":
+            refresh(engine, catalog, windows, incremental=True, full=True)  # type: ignore[arg-type]
+        elif name == "one-by-one":
+            for w in windows:
+                refresh(engine, catalog, [w])  # type: ignore[list-item]
+        seconds = time.perf_counter() - t
+        engine.close()
+        return seconds
+    finally:
+        work.unlink(missing_ok=True)
+
+
 def job(name: str, db: str) -> float:
+    if name in INCREMENTAL:
+        return incremental_job(name, db)
     import duckdb
 
     from tinylift.demo.dataset import experiment_windows
@@ -205,6 +350,9 @@ def measure(name: str, db: Path, repeat: int) -> tuple[float, float]:
             capture_output=True,
             text=True,
         ).stdout
+        notes = [line for line in out.splitlines() if line.startswith("# ")]
+        if notes:
+            print(f"  ({name}: {notes[-1][2:]})", flush=True)
         r = json.loads(out.strip().splitlines()[-1])
         best, rss = min(best, r["seconds"]), max(rss, r["rss_mb"])
     return best, rss
@@ -249,16 +397,19 @@ def main() -> None:
             f"\n{n_events:,} events, {n_exp} experiments (best of {args.repeat}, fresh processes)"
         )
         jobs = ["ibis-startup", "floor", "tea-tasting", "refresh-1-4m", "refresh-1", "refresh-all"]
-        jobs += list(BOUNDS)
+        jobs += list(BOUNDS) + INCREMENTAL
         if size <= args.skip_pandas_above:
             jobs.insert(2, "pandas")
         if args.jobs:
             wanted = set(args.jobs.split(","))
+            if "incremental" in wanted:  # the whole scenario
+                wanted |= set(INCREMENTAL)
             unknown = wanted - set(jobs)
             if unknown:
                 parser.error(f"--jobs: unknown job(s) {', '.join(sorted(unknown))}")
             jobs = [j for j in jobs if j in wanted or j == "floor"]
-        results = {j: measure(j, db, args.repeat) for j in jobs}
+        inc = build_incremental(db) if set(jobs) & set(INCREMENTAL) else db
+        results = {j: measure(j, inc if j in INCREMENTAL else db, args.repeat) for j in jobs}
         floor = results["floor"][0]
         for j, (sec, rss) in results.items():
             if j == "ibis-startup":
@@ -267,6 +418,13 @@ def main() -> None:
             print(
                 f"  {j:<15} {sec:8.2f} s  {rss / 1024:6.2f} GB peak   x{sec / floor:5.2f} of floor"
             )
+        if set(INCREMENTAL) <= set(results):
+            sec = {j: results[j][0] for j in INCREMENTAL}
+            print("  incremental refresh after one more day (same run):")
+            print(f"    x{sec['incremental'] / sec['day-floor']:.1f} of the day's bare scan")
+            print(f"    x{sec['full-at-day'] / sec['incremental']:.1f} less than the full refresh")
+            print(f"    rebuild x{sec['full-at-day'] / sec['rebuild']:.2f} faster than the full refresh")
+            print(f"    rebuild x{sec['one-by-one'] / sec['rebuild']:.2f} faster than one by one")
         if "refresh-all" in results and "refresh-1" in results:
             ratio = results["refresh-all"][0] / results["refresh-1"][0]
             print(f"  all {n_exp} experiments cost x{ratio:.2f} of one")

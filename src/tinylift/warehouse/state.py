@@ -37,9 +37,10 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
+import ibis
 import ibis.expr.types as ir
 
 from tinylift.errors import WarehouseError
@@ -293,10 +294,12 @@ def _write_index(
 
 
 def _insert(engine: DuckDBEngine, expr: ir.Table, names: dict[str, str]) -> None:
+    """Rows into the state, ordered by experiment and entry: a refresh reads the
+    entries of recent windows, and of enrolling experiments, without the rest."""
     cols = [*STATE_COLUMNS, *names.values()]
     engine.raw.execute(
         f"INSERT INTO {STATE} ({', '.join(cols)}) SELECT {', '.join(cols)} "
-        f"FROM ({engine.compile(expr)})"
+        f"FROM ({engine.compile(expr)}) ORDER BY experiment_key, entry_ts"
     )
 
 
@@ -365,63 +368,87 @@ def _forward(
     )
     new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_new AS {engine.compile(new)}")
-    # units to rebuild from all their rows: new or earlier entries, restated units
+    # Only experiments with new exposures are probed for new or moved entries
+    # (the state is ordered by experiment, so the others' rows are skipped unread).
+    enrolling = [
+        r[0] for r in con.execute("SELECT DISTINCT experiment_key FROM _tl_new").fetchall()
+    ]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _tl_touched AS
         SELECT n.experiment_key, n.unit_id FROM _tl_new n
-        LEFT JOIN {STATE} s ON s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
+        LEFT JOIN (SELECT experiment_key, unit_id, entry_ts FROM {STATE}
+                   WHERE experiment_key IN (SELECT unnest(?::VARCHAR[]))) s
+          ON s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
         WHERE s.unit_id IS NULL OR n.entry_ts < s.entry_ts
         UNION
         SELECT m.experiment_key, r.unit_id FROM restated r
-        JOIN _tl_marks m ON r.load_seq > m.since_seq AND r.load_seq <= {seq1}"""
+        JOIN _tl_marks m ON r.load_seq > m.since_seq AND r.load_seq <= {seq1}""",
+        [enrolling],
     )
     touched = int(con.execute("SELECT count(*) FROM _tl_touched").fetchone()[0])  # type: ignore[index]
-    # another variant seen by a unit whose entry stays
-    con.execute(
-        f"""UPDATE {STATE} AS s SET variant_key = least(s.variant_key, n.variant_key),
-            variant_max = greatest(s.variant_max, n.variant_max)
-        FROM _tl_new n
-        WHERE s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
-          AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)"""
-    )
-    con.execute(
-        f"""DELETE FROM {STATE} AS s USING _tl_touched t
-        WHERE s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id"""
-    )
-    # events not yet counted, added to the entries that stay
+    if enrolling:  # another variant seen by a unit whose entry stays
+        con.execute(
+            f"""UPDATE {STATE} AS s SET variant_key = least(s.variant_key, n.variant_key),
+                variant_max = greatest(s.variant_max, n.variant_max)
+            FROM _tl_new n
+            WHERE s.experiment_key IN (SELECT unnest(?::VARCHAR[]))
+              AND s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
+              AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)""",
+            [enrolling],
+        )
+    if touched:
+        con.execute(
+            f"""DELETE FROM {STATE} AS s USING _tl_touched t
+            WHERE s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id"""
+        )
+    # events not yet counted (read once), added to the entries that stay
     min_seq = min(states[w.key]["seq"] for w in windows)
     min_ts = min(states[w.key]["cutoff"] for w in windows)
-    ev = engine.table(events)
-    ev = ev.filter(((ev.load_seq > min_seq) | (ev.timestamp >= min_ts)) & (ev.load_seq <= seq1))
-    st = engine.table(STATE)
-    marks = engine.table("_tl_marks")
-    held = [names[c] for c in plan.measures.values()]
-    entries = st.join(marks, "experiment_key").select(
-        "experiment_key",
-        "unit_id",
-        "entry_ts",
-        "xi",
-        "since_seq",
-        "since_ts",
-        exp_end=marks.cutoff,
-    )
-    delta = state_delta(ev, entries, plan, engine.dialect, names)
-    delta = delta.join(marks, "xi").select("experiment_key", "unit_id", *held)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_delta AS {engine.compile(delta)}")
-    sets = ", ".join(f"{c} = s.{c} + d.{c}" for c in held)
     con.execute(
-        f"""UPDATE {STATE} AS s SET {sets} FROM _tl_delta d
-        WHERE s.experiment_key = d.experiment_key AND s.unit_id = d.unit_id"""
+        f"""CREATE OR REPLACE TEMP TABLE _tl_ev AS SELECT * FROM {events}
+        WHERE (load_seq > ? OR timestamp >= ?) AND load_seq <= {seq1}""",
+        [min_seq, min_ts],
     )
+    first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM _tl_ev").fetchall()[0]
+    held = [names[c] for c in plan.measures.values()]
+    if first is not None:
+        # an event at t reaches an entry at e when e + lo <= t < e + hi: only entries
+        # in (first - hi, last - lo] can gain anything (the state is ordered by entry)
+        lo, hi = plan.span
+        st = engine.table(STATE)
+        st = st.filter(
+            (st.entry_ts > ibis.literal(first - timedelta(days=hi)))
+            & (st.entry_ts <= ibis.literal(last - timedelta(days=lo)))
+        )
+        marks = engine.table("_tl_marks")
+        entries = st.join(marks, "experiment_key").select(
+            "experiment_key",
+            "unit_id",
+            "entry_ts",
+            "xi",
+            "since_seq",
+            "since_ts",
+            exp_end=marks.cutoff,
+        )
+        delta = state_delta(engine.table("_tl_ev"), entries, plan, engine.dialect, names)
+        delta = delta.join(marks, "xi").select("experiment_key", "unit_id", *held)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_delta AS {engine.compile(delta)}")
+        sets = ", ".join(f"{c} = s.{c} + d.{c}" for c in held)
+        con.execute(
+            f"""UPDATE {STATE} AS s SET {sets} FROM _tl_delta d
+            WHERE s.entry_ts > ? AND s.entry_ts <= ?
+              AND s.experiment_key = d.experiment_key AND s.unit_id = d.unit_id""",
+            [first - timedelta(days=hi), last - timedelta(days=lo)],
+        )
     # the touched units, from all their rows
-    ex = engine.table(exposures)
-    t = engine.table("_tl_touched")
-    tex = ex.semi_join(t, [ex.experiment_key == t.experiment_key, ex.unit_id == t.unit_id])
-    tu = t.select("unit_id").distinct()
-    tev = engine.table(events)
-    tev = tev.semi_join(tu, tev.unit_id == tu.unit_id)
     if touched:
+        ex = engine.table(exposures)
+        t = engine.table("_tl_touched")
+        tex = ex.semi_join(t, [ex.experiment_key == t.experiment_key, ex.unit_id == t.unit_id])
+        tu = t.select("unit_id").distinct()
+        tev = engine.table(events)
+        tev = tev.semi_join(tu, tev.unit_id == tu.unit_id)
         _insert(engine, state_rows(tex, tev, plan, windows, engine.dialect, names), names)
-    for name in ("_tl_marks", "_tl_x", "_tl_new", "_tl_touched", "_tl_delta"):
+    for name in ("_tl_marks", "_tl_x", "_tl_new", "_tl_touched", "_tl_ev", "_tl_delta"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return touched
