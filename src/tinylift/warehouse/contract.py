@@ -56,6 +56,12 @@ class StateReport:
     touched: int = 0
     #: watermark after the update
     seq: int = 0
+    #: experiments whose kept sums of entries with closed windows were reused
+    kept: tuple[str, ...] = ()
+    #: per experiment brought forward or current: its watermark before the update,
+    #: and the entry time before which no entry changed in this update
+    prior: dict[str, int] = field(default_factory=dict)
+    unchanged_before: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

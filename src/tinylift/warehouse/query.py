@@ -20,7 +20,8 @@ column names (m0, m1 ...), never as SQL text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from itertools import combinations_with_replacement
 from typing import Final
 
@@ -429,9 +430,19 @@ def units_from_state(
     exclude_in_progress: bool = True,
     attributes: Sequence[str] = (),
     units: ir.Table | None = None,
+    since: Mapping[str, datetime] | None = None,
+    until: Mapping[str, datetime] | None = None,
 ) -> ir.Table:
-    """The per-unit table of :func:`units_of`, read from the incremental state."""
+    """The per-unit table of :func:`units_of`, read from the incremental state: every
+    entry, or (``since``, ``until``: per experiment) those that entered in between."""
     s = state.filter(state.experiment_key.isin([w.key for w in windows]))
+    # the earliest bound alone lets the engine skip old rows (the state is ordered by
+    # experiment and entry); the per-experiment bound then picks exactly
+    if since:
+        s = s.filter(s.entry_ts >= ibis.literal(min(since.values())))
+        s = s.filter(s.entry_ts >= by_experiment(s.experiment_key, dict(since), s.entry_ts))
+    if until:
+        s = s.filter(s.entry_ts < by_experiment(s.experiment_key, dict(until), s.entry_ts))
     entries = s.mutate(
         mixed=s.variant_key != s.variant_max,
         exp_end=by_experiment(

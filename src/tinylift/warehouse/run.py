@@ -7,6 +7,7 @@ This module runs the queries of :mod:`tinylift.warehouse.query` on an engine
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -28,8 +29,10 @@ from tinylift.warehouse.contract import (
     ExperimentStats,
     ExperimentWindow,
     Refresh,
+    StateReport,
     dimension_column,
 )
+from tinylift.warehouse.dialects import FAR_FUTURE, FAR_PAST
 from tinylift.warehouse.engine import Engine
 from tinylift.warehouse.pairs import KEYS as PAIR_KEYS
 from tinylift.warehouse.pairs import pair_query, pair_stats
@@ -187,30 +190,47 @@ def refresh(
             events=events,
             on_progress=on_progress,
         )
+    results: dict[str, list[pa.Table]] = {name: [] for name in queries}
+    full_queries = queries
+    sql = ""
     if report is not None:
-        view = units_from_state(
-            engine.table(STATE),
-            plan,
-            experiments,
-            engine.dialect,
-            measure_columns(plan),
-            exclude_in_progress=in_progress == "exclude",
-            attributes=attributes,
-            units=known_units,
-        )
-        shares = [engine.cache(view) if reuse else view]
+        from tinylift.warehouse.state import STATE, measure_columns
+
+        def view(**bounds: Any) -> ir.Table:
+            return units_from_state(
+                engine.table(STATE),
+                plan,
+                experiments,
+                engine.dialect,
+                measure_columns(plan),
+                exclude_in_progress=in_progress == "exclude",
+                attributes=attributes,
+                units=known_units,
+                **bounds,
+            )
+
+        if not any(getattr(getattr(m, "cap", None), "percentile", None) for m in plan.metrics):
+            # the sums of entries whose windows have all ended are kept (see state.py)
+            sql, kept = _frozen_split(
+                engine, plan, experiments, queries, in_progress, report, view, results
+            )
+            report = dataclasses.replace(report, kept=kept)
+            full_queries = {"daily": queries["daily"]} if by_day else {}
+        if full_queries or plan.quantiles or pairs:
+            reuse = len(full_queries) > 1 or bool(plan.quantiles) or bool(pairs)
+            shares = [engine.cache(view()) if reuse else view()]
+        else:
+            shares = []
     elif needs_all_units and parts > 1:
         # percentiles need every unit at once: gather the shares in one table
         shares = [engine.cache_parts([units(i) for i in range(parts)])]
     else:
         shares = [engine.cache(units(i)) if reuse else units(i) for i in range(parts)]
-    results: dict[str, list[pa.Table]] = {name: [] for name in queries}
     quantile_rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     pair_tables: list[pa.Table] = []
-    sql = ""
     for share in shares:
         table, names = finish(share, plan)
-        for name, keys in queries.items():
+        for name, keys in full_queries.items():
             query = table.group_by(by(keys)).aggregate(**moment_aggs(table, names))
             sql = sql or engine.compile(query)
             results[name].append(engine.execute(query))
@@ -283,6 +303,52 @@ def refresh(
         else {}
     )
     return Refresh(stats, sql, shared, report)
+
+
+def _frozen_split(
+    engine: Engine,
+    plan: Plan,
+    experiments: Sequence[ExperimentWindow],
+    queries: dict[str, list[str]],
+    in_progress: str,
+    report: StateReport,
+    view: Callable[..., ir.Table],
+    results: dict[str, list[pa.Table]],
+) -> tuple[str, tuple[str, ...]]:
+    """The breakdown queries from the state: kept sums of entries whose windows have all
+    ended, plus the live aggregation of the rest; then the kept sums move up to this
+    cutoff. Returns the live query's SQL and the experiments whose kept sums served."""
+    from tinylift.warehouse.state import (
+        frozen_boundary,
+        frozen_signature,
+        frozen_table,
+        read_frozen,
+        write_frozen,
+    )
+
+    split = {n: k for n, k in queries.items() if n != "daily"}
+    signature = frozen_signature(plan, split, in_progress)
+    keys = [w.key for w in experiments]
+    kept, rows = read_frozen(engine, report, keys, signature)  # type: ignore[arg-type]
+    start = {k: kept.get(k, FAR_PAST) for k in keys}
+    boundary = {
+        w.key: max(frozen_boundary(plan, w.end or FAR_FUTURE), start[w.key]) for w in experiments
+    }
+    live, names = finish(view(since=start), plan)
+    moving, _ = finish(view(since=start, until=boundary), plan)
+    sql = ""
+    new: dict[str, tuple[str | None, pa.Table]] = {}
+    for name, keys_ in split.items():
+        group = keys_[1] if len(keys_) == 3 else None
+        query = live.group_by(by(keys_)).aggregate(**moment_aggs(live, names))
+        sql = sql or engine.compile(query)
+        now = engine.execute(query)
+        old = frozen_table(rows, name, group, now.schema)
+        results[name] += [now, old]
+        gained = engine.execute(moving.group_by(by(keys_)).aggregate(**moment_aggs(moving, names)))
+        new[name] = (group, _add([old, gained.cast(now.schema)], by(keys_)))
+    write_frozen(engine, new, boundary, report.seq, signature)  # type: ignore[arg-type]
+    return sql, tuple(k for k in keys if k in kept)
 
 
 def _optional_table(engine: Engine, name: str) -> ir.Table | None:

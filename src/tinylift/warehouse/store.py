@@ -170,8 +170,8 @@ class Warehouse:
         """Remove every exposure and event (and the incremental refresh's state)."""
         for name in TABLE_NAMES.values():
             self.con.execute(f"DELETE FROM {name}")
-        self.con.execute("DROP TABLE IF EXISTS tl_state")
-        self.con.execute("DROP TABLE IF EXISTS tl_units")
+        for name in ("tl_state", "tl_units", "tl_frozen", "tl_frozen_index"):
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def count(self, kind: Kind) -> int:
         """Number of rows in a table."""
