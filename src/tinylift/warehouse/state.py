@@ -367,11 +367,21 @@ def _forward(
         ],
     )
     # exposures not yet seen: loaded after the watermark, or in enrolment's extension
+    # (two plain range conditions rather than one OR: each lets the engine skip the
+    # row groups outside it, as rows arrive in load order and mostly in time order)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tl_x AS SELECT e.* FROM {exposures} e
-        JOIN _tl_marks m USING (experiment_key)
-        WHERE (e.load_seq > m.since_seq OR e.timestamp >= m.enrol_from)
-          AND e.load_seq <= {seq1}"""
+        f"""CREATE OR REPLACE TEMP TABLE _tl_x AS
+        SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
+        WHERE e.load_seq > ? AND e.load_seq <= {seq1} AND e.load_seq > m.since_seq
+        UNION ALL
+        SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
+        WHERE e.timestamp >= ? AND e.load_seq <= ? AND e.timestamp >= m.enrol_from
+          AND e.load_seq <= m.since_seq""",
+        [
+            min(states[w.key]["seq"] for w in windows),
+            min(states[w.key]["enrol_end"] for w in windows),
+            max(states[w.key]["seq"] for w in windows),
+        ],
     )
     new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_new AS {engine.compile(new)}")
@@ -430,9 +440,11 @@ def _forward(
     min_seq = min(states[w.key]["seq"] for w in windows)
     min_ts = min(states[w.key]["cutoff"] for w in windows)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tl_ev AS SELECT * FROM {events}
-        WHERE (load_seq > ? OR timestamp >= ?) AND load_seq <= {seq1}""",
-        [min_seq, min_ts],
+        f"""CREATE OR REPLACE TEMP TABLE _tl_ev AS
+        SELECT * FROM {events} WHERE load_seq > ? AND load_seq <= {seq1}
+        UNION ALL
+        SELECT * FROM {events} WHERE timestamp >= ? AND load_seq <= ?""",
+        [min_seq, min_ts, min_seq],
     )
     first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM _tl_ev").fetchall()[0]
     held = [names[c] for c in plan.measures.values()]
