@@ -302,6 +302,9 @@ def test_attributes_of_units_load_any_time_after_their_exposures(
     ]
     again = ingest(wh, f, "units")  # the same file again: nothing new
     assert (again.loaded, again.duplicates) == (0, 2)
+    restated = ingest(wh, f, "units", restate=True)  # history is not replaced, and it says so
+    assert (restated.loaded, restated.replaced) == (0, 0)
+    assert any("nothing was replaced" in n for n in restated.notes)
     empty = tmp_path / "none.csv"
     empty.write_text("unit_id\nu9\n")
     assert ingest(wh, empty, "units").reasons == {"missing_attributes": 1}
@@ -324,3 +327,28 @@ def test_a_csv_with_mixed_line_ends_quarantines_its_bad_rows_only(
     row = wh.con.execute("select file from quarantine").fetchone()
     assert row is not None
     assert row[0] == str(f)  # the user's file is named, not the copy read
+
+
+def test_a_restated_file_replaces_rows_and_marks_their_units(wh: Warehouse, tmp_path: Path) -> None:
+    first = tmp_path / "events.csv"
+    first.write_text(
+        "event_id,unit_id,timestamp,event_name,value\n"
+        "e1,u1,2026-03-01T10:00:00Z,purchase,10\n"
+        "e2,u2,2026-03-01T11:00:00Z,purchase,20\n"
+    )
+    ingest(wh, first, "events")
+    fix = tmp_path / "fix.csv"
+    fix.write_text(
+        "event_id,unit_id,timestamp,event_name,value\n"
+        "e2,u2,2026-03-01T11:00:00Z,purchase,25\n"
+        "e3,u3,2026-03-02T09:00:00Z,purchase,5\n"
+    )
+    report = ingest(wh, fix, "events", restate=True)
+    assert (report.read, report.loaded, report.replaced, report.duplicates) == (2, 2, 1, 0)
+    assert report.reconciles
+    values = wh.con.execute("SELECT event_id, value FROM events ORDER BY 1").fetchall()
+    assert values == [("e1", 10.0), ("e2", 25.0), ("e3", 5.0)]
+    seqs = wh.con.execute("SELECT event_id, load_seq FROM events ORDER BY 1").fetchall()
+    assert seqs[0][1] < seqs[1][1] == seqs[2][1]  # the restated row carries its new load
+    marked = wh.con.execute("SELECT DISTINCT unit_id FROM restated ORDER BY 1").fetchall()
+    assert marked == [("u2",), ("u3",)]

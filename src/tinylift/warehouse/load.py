@@ -479,6 +479,11 @@ def ingest(
             what = {"json-array": "the JSON array", "parquet": "the Parquet file"}.get(fmt, "it")
             raise DataError(f"cannot read {what}: {first}", file=str(p)) from None
         notes = [*read_notes, *notes]
+        if restate and kind not in SEQUENCED:
+            notes.append(
+                "--restate replaces events and exposures; attributes of units are kept as "
+                "history (each row holds as of its as_of), so nothing was replaced"
+            )
         if mixed and fmt == "csv":
             notes = [*notes, "the file mixes Windows and Unix line ends: read as one kind"]
         missing = [c for c in _REQUIRED[kind] if c not in present]
