@@ -334,7 +334,9 @@ def _frozen_split(
     boundary = {
         w.key: max(frozen_boundary(plan, w.end or FAR_FUTURE), start[w.key]) for w in experiments
     }
-    live, names = finish(view(since=start), plan)
+    # each entry is aggregated once: after the new boundary (live), or between the old
+    # and the new one (moving into the kept sums)
+    live, names = finish(view(since=boundary), plan)
     moving, _ = finish(view(since=start, until=boundary), plan)
     sql = ""
     new: dict[str, tuple[str | None, pa.Table]] = {}
@@ -344,9 +346,11 @@ def _frozen_split(
         sql = sql or engine.compile(query)
         now = engine.execute(query)
         old = frozen_table(rows, name, group, now.schema)
-        results[name] += [now, old]
         gained = engine.execute(moving.group_by(by(keys_)).aggregate(**moment_aggs(moving, names)))
-        new[name] = (group, _add([old, gained.cast(now.schema)], by(keys_)))
+        kept_now = _add([old, gained.cast(now.schema)], by(keys_))
+        kept_now = kept_now.select(now.schema.names).cast(now.schema)
+        results[name] += [now, kept_now]
+        new[name] = (group, kept_now)
     write_frozen(engine, new, boundary, report.seq, signature)  # type: ignore[arg-type]
     return sql, tuple(k for k in keys if k in kept)
 
