@@ -318,7 +318,7 @@ def _frozen_split(
     """The breakdown queries from the state: kept sums of entries whose windows have all
     ended, plus the live aggregation of the rest; then the kept sums move up to this
     cutoff. Returns the live query's SQL and the experiments whose kept sums served."""
-    from tinylift.warehouse.state import (
+    from tinylift.warehouse.frozen import (
         frozen_boundary,
         frozen_signature,
         frozen_table,
