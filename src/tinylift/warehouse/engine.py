@@ -168,7 +168,16 @@ class SparkEngine(Engine):
     dialect = "pyspark"
     exact_percentiles = False
 
-    def __init__(self, session: Any = None, *, master: str = "local[2]") -> None:
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        master: str = "local[2]",
+        state_dir: Path | str | None = None,
+    ) -> None:
+        #: where the incremental refresh keeps its state as Parquet (a directory the
+        #: driver and every executor see: local mode, or a shared mount on a cluster)
+        self.state_dir = None if state_dir is None else Path(state_dir)
         try:
             from pyspark.sql import SparkSession
         except ImportError:
@@ -189,6 +198,20 @@ class SparkEngine(Engine):
     def register(self, name: str, data: pa.Table) -> None:
         frame = self.session.createDataFrame(normalise(data).combine_chunks())
         frame.createOrReplaceTempView(name)
+
+    def write_parquet(self, expr: ir.Table, path: Path, order_by: list[str]) -> None:
+        """Write ``expr`` as a Parquet dataset at ``path``, sorted by ``order_by`` (a
+        reader filtering on those columns skips the other row groups)."""
+        try:
+            frame = self.session.sql(self.compile(expr))
+            frame.orderBy(*order_by).write.mode("error").parquet(str(path))
+        except Exception as exc:
+            raise WarehouseError(f"spark: cannot write {path}: {exc}") from exc
+
+    def view_parquet(self, name: str, path: Path) -> ir.Table:
+        """A Parquet dataset as a table named ``name`` in this session."""
+        self.session.read.parquet(str(path)).createOrReplaceTempView(name)
+        return self.con.table(name)
 
     def close(self) -> None:
         self.session.stop()

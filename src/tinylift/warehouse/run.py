@@ -33,7 +33,7 @@ from tinylift.warehouse.contract import (
     dimension_column,
 )
 from tinylift.warehouse.dialects import FAR_FUTURE, FAR_PAST
-from tinylift.warehouse.engine import Engine
+from tinylift.warehouse.engine import DuckDBEngine, Engine
 from tinylift.warehouse.pairs import KEYS as PAIR_KEYS
 from tinylift.warehouse.pairs import pair_query, pair_stats
 from tinylift.warehouse.plan import Plan
@@ -174,14 +174,17 @@ def refresh(
     )
     report = None
     if incremental:
-        from tinylift.warehouse.state import STATE, measure_columns, update_state
+        from tinylift.warehouse.state import update_state
+        from tinylift.warehouse.state_files import update_file_state
 
         firsts = {a for a, _ in pairs}
         needs = {
             w.key: [*w.metrics, *(pair_metrics if w.key in firsts else ())] for w in experiments
         }
-        report = update_state(
-            engine,  # type: ignore[arg-type]
+        # the embedded warehouse updates its state in place; Spark writes Parquet versions
+        update = update_state if isinstance(engine, DuckDBEngine) else update_file_state
+        report = update(
+            engine,
             plan,
             experiments,
             needs,
@@ -209,8 +212,9 @@ def refresh(
                 **bounds,
             )
 
-        if not any(getattr(getattr(m, "cap", None), "percentile", None) for m in plan.metrics):
-            # the sums of entries whose windows have all ended are kept (see state.py)
+        capped = any(getattr(getattr(m, "cap", None), "percentile", None) for m in plan.metrics)
+        if isinstance(engine, DuckDBEngine) and not capped:
+            # the sums of entries whose windows have all ended are kept (see frozen.py)
             sql, kept = _frozen_split(
                 engine, plan, experiments, queries, in_progress, report, view, results
             )

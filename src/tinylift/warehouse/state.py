@@ -46,11 +46,21 @@ import ibis.expr.types as ir
 from tinylift.errors import WarehouseError
 from tinylift.warehouse.contract import ExperimentWindow, StateReport
 from tinylift.warehouse.dialects import FAR_FUTURE, FAR_PAST
-from tinylift.warehouse.engine import DuckDBEngine
+from tinylift.warehouse.engine import DuckDBEngine, Engine
 from tinylift.warehouse.plan import MeasureKey, Plan
 from tinylift.warehouse.query import STATE_COLUMNS, state_delta, state_entries, state_rows
 
-__all__ = ["STATE", "measure_columns", "needed_columns", "update_state"]
+__all__ = [
+    "STATE",
+    "asks_earlier",
+    "augmented",
+    "bounds",
+    "classify",
+    "measure_columns",
+    "needed_columns",
+    "state_report",
+    "update_state",
+]
 
 #: The per-entry state, and one row per experiment with its watermark.
 STATE: Final = "tl_units"
@@ -82,7 +92,7 @@ def _column(key: MeasureKey) -> str:
     return "s_" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def _augmented(plan: Plan, held: Sequence[Mapping[str, Any]]) -> Plan:
+def augmented(plan: Plan, held: Sequence[Mapping[str, Any]]) -> Plan:
     """The plan with every measure the states hold besides its own: bringing a state
     forward keeps all of it current, whatever this refresh asks for."""
     out = copy.copy(plan)
@@ -105,14 +115,84 @@ def needed_columns(plan: Plan, metrics: Sequence[str]) -> set[str]:
     return out
 
 
-def _bounds(w: ExperimentWindow) -> tuple[datetime, datetime, datetime]:
+def bounds(w: ExperimentWindow) -> tuple[datetime, datetime, datetime]:
     start = w.start or FAR_PAST
     end = w.end or FAR_FUTURE
     return start, w.enrol_end or end, end
 
 
+def asks_earlier(
+    states: Mapping[str, Mapping[str, Any]], windows: Sequence[ExperimentWindow], full: bool
+) -> bool:
+    """A window asks for an earlier cutoff than its state holds (analysing the past)."""
+    return not full and any(
+        w.key in states and bounds(w)[2] < states[w.key]["cutoff"] for w in windows
+    )
+
+
+def classify(
+    states: Mapping[str, Mapping[str, Any]],
+    windows: Sequence[ExperimentWindow],
+    plan: Plan,
+    needs: Mapping[str, Sequence[str]],
+    names: Mapping[str, str],
+    full: bool,
+    seq: int,
+) -> tuple[list[ExperimentWindow], list[ExperimentWindow], list[ExperimentWindow]]:
+    """Which windows are rebuilt, brought forward, or current at load ``seq``.
+
+    Rebuilt: asked (``full``), new, start moved, enrolment ended earlier than the
+    state assumed, or a measure needed that the state does not hold.
+    """
+    rebuild, forward, current = [], [], []
+    for w in windows:
+        s = states.get(w.key)
+        start, enrol, end = bounds(w)
+        wanted = {names[c] for c in needed_columns(plan, needs.get(w.key, w.metrics))}
+        if (
+            full
+            or s is None
+            or s["start"] != start
+            or enrol < s["enrol_end"]
+            or not wanted <= set(s["measures"])
+        ):
+            rebuild.append(w)
+        elif s["seq"] == seq and s["enrol_end"] == enrol and s["cutoff"] == end:
+            current.append(w)
+        else:
+            forward.append(w)
+    return rebuild, forward, current
+
+
+def state_report(
+    rebuild: Sequence[ExperimentWindow],
+    forward: Sequence[ExperimentWindow],
+    current: Sequence[ExperimentWindow],
+    states: Mapping[str, Mapping[str, Any]],
+    *,
+    loads: int,
+    touched: int,
+    seq: int,
+    changed_from: datetime,
+) -> StateReport:
+    """What one update did (``changed_from``: before which entry time nothing changed)."""
+    return StateReport(
+        rebuilt=tuple(w.key for w in rebuild),
+        updated=tuple(w.key for w in forward),
+        current=tuple(w.key for w in current),
+        loads=loads if forward else 0,
+        touched=touched,
+        seq=seq,
+        prior={w.key: states[w.key]["seq"] for w in [*forward, *current]},
+        unchanged_before={
+            **{w.key: changed_from for w in forward},
+            **{w.key: FAR_FUTURE for w in current},
+        },
+    )
+
+
 def update_state(
-    engine: DuckDBEngine,
+    engine: Engine,
     plan: Plan,
     windows: Sequence[ExperimentWindow],
     needs: Mapping[str, Sequence[str]],
@@ -131,8 +211,8 @@ def update_state(
     """
     if not isinstance(engine, DuckDBEngine):
         raise WarehouseError(
-            f"the incremental refresh keeps its state in the embedded warehouse; "
-            f"{engine.name} refreshes in full"
+            f"this state lives in the embedded warehouse; {engine.name} keeps its own "
+            "(tinylift.warehouse.state_files)"
         )
     con = engine.raw
     names = measure_columns(plan)
@@ -168,29 +248,11 @@ def _update(
 ) -> StateReport | None:
     con = engine.raw
     states = _states(con, [w.key for w in windows])
-    for w in windows:
-        s = states.get(w.key)
-        if s is not None and not full and _bounds(w)[2] < s["cutoff"]:
-            return None
+    if asks_earlier(states, windows, full):
+        return None
     # inside the transaction: loads committed later are neither seen nor marked as folded
     seq1 = int(con.execute("SELECT coalesce(max(seq), 0) FROM loads").fetchone()[0])  # type: ignore[index]
-    rebuild, forward, current = [], [], []
-    for w in windows:
-        s = states.get(w.key)
-        start, enrol, end = _bounds(w)
-        wanted = {names[c] for c in needed_columns(plan, needs.get(w.key, w.metrics))}
-        if (
-            full
-            or s is None
-            or s["start"] != start
-            or enrol < s["enrol_end"]
-            or not wanted <= set(s["measures"])
-        ):
-            rebuild.append(w)
-        elif s["seq"] == seq1 and s["enrol_end"] == enrol and s["cutoff"] == end:
-            current.append(w)
-        else:
-            forward.append(w)
+    rebuild, forward, current = classify(states, windows, plan, needs, names, full, seq1)
     if on_progress:
         on_progress("experiments updated", 0, len(windows))
     touched = 0
@@ -198,7 +260,7 @@ def _update(
     if rebuild:
         _rebuild(engine, plan, rebuild, names, exposures, events, on_progress)
     if forward:
-        aug = _augmented(plan, [states[w.key]["measures"] for w in forward])
+        aug = augmented(plan, [states[w.key]["measures"] for w in forward])
         touched, changed_from = _forward(
             engine, aug, forward, states, measure_columns(aug), exposures, events, seq1
         )
@@ -214,18 +276,15 @@ def _update(
         if forward:
             on_progress("loads folded in", loads, loads)
         on_progress("experiments updated", len(rebuild) + len(forward), len(windows))
-    return StateReport(
-        rebuilt=tuple(w.key for w in rebuild),
-        updated=tuple(w.key for w in forward),
-        current=tuple(w.key for w in current),
-        loads=loads if forward else 0,
+    return state_report(
+        rebuild,
+        forward,
+        current,
+        states,
+        loads=loads,
         touched=touched,
         seq=seq1,
-        prior={w.key: states[w.key]["seq"] for w in [*forward, *current]},
-        unchanged_before={
-            **{w.key: changed_from for w in forward},
-            **{w.key: FAR_FUTURE for w in current},
-        },
+        changed_from=changed_from,
     )
 
 
@@ -291,7 +350,7 @@ def _write_index(
 ) -> None:
     """Each experiment's watermark and the measures its state holds (column -> key)."""
     for w in [*rebuild, *forward]:
-        start, enrol, end = _bounds(w)
+        start, enrol, end = bounds(w)
         keep = states[w.key]["measures"] if w in forward else computed
         con.execute(f"DELETE FROM {INDEX} WHERE experiment_key = ?", [w.key])
         con.execute(
@@ -361,7 +420,7 @@ def _forward(
                 states[w.key]["seq"],
                 states[w.key]["cutoff"],
                 states[w.key]["enrol_end"],
-                _bounds(w)[2],
+                bounds(w)[2],
                 i,
             ]
             for i, w in enumerate(windows)
