@@ -21,7 +21,7 @@ from tinylift.demo.markets import (
     PACKAGING_MARKETS,
     PACKAGING_START,
     baseline,
-    demo_markets,
+    demo_series,
     staggered_lift,
 )
 from tinylift.errors import StatsError
@@ -103,9 +103,9 @@ def test_intervals_cover_a_true_effect_at_the_nominal_rate() -> None:
 
 
 def test_the_demo_packaging_change_is_recovered_within_its_interval() -> None:
-    packaging, _ = demo_markets()
-    y = np.log(packaging.sell_through)
-    treated = np.array([m in PACKAGING_MARKETS for m in packaging.markets])
+    series = demo_series()
+    y = np.log(series.metrics["sell_through"])
+    treated = series.rows(list(PACKAGING_MARKETS))
     truth = np.log1p(PACKAGING_LIFT)
     for r in (
         did(y, treated, PACKAGING_START),
@@ -113,7 +113,7 @@ def test_the_demo_packaging_change_is_recovered_within_its_interval() -> None:
     ):
         assert r.low <= truth <= r.high, r
         assert r.p_value is not None
-        assert len(r.gap) == packaging.weeks
+        assert len(r.gap) == len(series.periods)
         assert r.cumulative[-1] == pytest.approx(r.gap[PACKAGING_START:].sum())
 
 

@@ -221,6 +221,27 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
     assert not page.errors, page.errors  # type: ignore[attr-defined]
 
 
+def test_the_market_test_page_draws_the_counterfactual_and_the_placebos(
+    server: str, page: Page
+) -> None:
+    _sign_in_and_open(page, server, "vic", "markets")
+    page.click("tr[data-test='pkg-eco-box'] a")
+    page.wait_for_url(f"{server}/markets/pkg-eco-box")
+    for fig in ("paths", "gap", "placebo", "weights"):
+        page.wait_for_selector(f"[data-plot='fig-{fig}'] .main-svg")
+    assert "Recommendation" in page.locator("#recommendation").inner_text()
+    for metric in ("sell_through", "returns"):
+        assert page.locator(f"tr[data-metric='{metric}']").count() == 1
+    _shot(page, "market-test")
+    _axe(page, "market test page")
+    page.goto(f"{server}/markets/retail-accessory-display")
+    page.wait_for_selector("[data-plot='fig-event'] .main-svg")
+    assert "Two-way fixed effects" in page.locator("#naive").inner_text()
+    _shot(page, "market-rollout")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    page.click("form.who button")  # sign out for the next test
+
+
 def test_the_launch_page_draws_the_plan_and_answers_what_if(server: str, page: Page) -> None:
     _sign_in_and_open(page, server, "pat", "launches")
     page.click("tr[data-plan='hub2-launch'] a")

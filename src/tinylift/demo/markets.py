@@ -10,17 +10,21 @@ market-level tests of the demo are built on it:
 * a staggered roll-out (a retail display) reaching cohorts of markets at
   weeks 60, 70 and 80, its lift growing with the weeks since it arrived.
 
-``baseline(seed)`` is the same world with no change anywhere: the null
+``demo_series()`` is that world as a market series, ``demo_tests()`` the
+tests as written down; ``baseline(seed)`` is the same world with no change anywhere: the null
 simulations draw their placebo tests from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+
+from tinylift.markets.series import MarketSeries
 
 __all__ = [
     "MARKETS",
@@ -28,8 +32,10 @@ __all__ = [
     "PACKAGING_START",
     "MarketPanel",
     "baseline",
-    "demo_markets",
+    "demo_series",
+    "demo_tests",
     "staggered_lift",
+    "week",
 ]
 
 #: (country, region)
@@ -46,14 +52,16 @@ MARKETS: Final = (
     ("ZA", "africa"), ("AE", "middle-east"), ("SA", "middle-east"), ("IL", "middle-east"),
 )  # fmt: skip
 WEEKS: Final = 104
-#: the packaging change: +3 % sell-through, -10 % returns, from week 78 in 8 markets
+#: the Monday the demo's series starts
+FIRST_WEEK: Final = date(2025, 1, 6)
+#: the packaging change: +5 % sell-through, -10 % returns, from week 78 in 8 markets
 PACKAGING_START: Final = 78
-PACKAGING_LIFT: Final = 0.03
+PACKAGING_LIFT: Final = 0.05
 PACKAGING_RETURNS: Final = -0.10
 PACKAGING_MARKETS: Final = ("DE", "FR", "ES", "IT", "NL", "SE", "PL", "AT")
 #: the staggered display roll-out: cohorts of markets and the week each starts
-STAGGERED: Final = {60: ("BR", "MX", "AR", "CL"), 70: ("JP", "KR", "AU", "NZ"),
-                    80: ("GB", "IE", "BE", "PT")}  # fmt: skip
+STAGGERED: Final = {60: ("US", "GB", "JP", "PL"), 70: ("CA", "DE", "KR", "CZ"),
+                    80: ("FR", "SE", "IT", "AE")}  # fmt: skip
 _SOUTH: Final = {"BR", "AR", "CL", "PE", "AU", "NZ", "ZA"}
 
 
@@ -73,9 +81,9 @@ class MarketPanel:
 
 
 def staggered_lift(weeks_since: NDArray[np.int64]) -> NDArray[np.float64]:
-    """The display's lift after so many weeks: 1 % at once, growing to 8 % over 40 weeks."""
-    w = np.clip(weeks_since, 0, 40).astype(np.float64)
-    return np.where(weeks_since >= 0, 0.01 + 0.07 * w / 40, 0.0)
+    """The display's lift after so many weeks: 2 % at once, growing to 12 % over 30 weeks."""
+    w = np.clip(weeks_since, 0, 30).astype(np.float64)
+    return np.where(weeks_since >= 0, 0.02 + 0.10 * w / 30, 0.0)
 
 
 def baseline(seed: int = 0, weeks: int = WEEKS) -> MarketPanel:
@@ -86,7 +94,7 @@ def baseline(seed: int = 0, weeks: int = WEEKS) -> MarketPanel:
     regions = tuple(r for _, r in MARKETS)
     size = np.exp(rng.normal(np.log(20_000), 0.9, n))
     t = np.arange(weeks)
-    phase = np.array([np.pi if m in _SOUTH else 0.0 for m in names]) + rng.normal(0, 0.3, n)
+    phase = np.array([np.pi if m in _SOUTH else 0.0 for m in names]) + rng.normal(0, 0.15, n)
     season = 0.12 * np.sin(2 * np.pi * t[None, :] / 52 + phase[:, None])
     holiday = (
         0.25
@@ -106,8 +114,11 @@ def baseline(seed: int = 0, weeks: int = WEEKS) -> MarketPanel:
     return MarketPanel(names, regions, size, sell, sell * rate)
 
 
-def demo_markets(seed: int = 7) -> tuple[MarketPanel, MarketPanel]:
-    """The packaging test's panel and the staggered roll-out's panel, with their changes."""
+def demo_series(seed: int = 7) -> MarketSeries:
+    """The demo's market series, one row per market and week from :data:`FIRST_WEEK`:
+    the hub's ``sell_through`` and ``returns`` (the packaging change in
+    :data:`PACKAGING_MARKETS` from week :data:`PACKAGING_START`), and the accessory line's
+    ``accessory_units`` (the display reaching the cohorts of :data:`STAGGERED`)."""
     base = baseline(seed)
     idx = {m: i for i, m in enumerate(base.markets)}
     sell = base.sell_through.copy()
@@ -115,11 +126,57 @@ def demo_markets(seed: int = 7) -> tuple[MarketPanel, MarketPanel]:
     for m in PACKAGING_MARKETS:
         sell[idx[m], PACKAGING_START:] *= 1 + PACKAGING_LIFT
         ret[idx[m], PACKAGING_START:] *= (1 + PACKAGING_LIFT) * (1 + PACKAGING_RETURNS)
-    packaging = MarketPanel(base.markets, base.regions, base.size, sell, ret)
-    other = baseline(seed + 1)
-    sell2 = other.sell_through.copy()
-    t = np.arange(other.weeks)
+    accessories = baseline(seed + 1).sell_through * 0.3
+    t = np.arange(base.weeks)
     for week, markets in STAGGERED.items():
         for m in markets:
-            sell2[idx[m]] *= 1 + staggered_lift(t - week)
-    return packaging, MarketPanel(other.markets, other.regions, other.size, sell2, other.returns)
+            accessories[idx[m]] *= 1 + staggered_lift(t - week)
+    bands = np.quantile(base.size, [1 / 3, 2 / 3])
+    return MarketSeries(
+        markets=base.markets,
+        periods=tuple(FIRST_WEEK + timedelta(weeks=k) for k in range(base.weeks)),
+        metrics={"sell_through": sell, "returns": ret, "accessory_units": accessories},
+        attributes={
+            m: {
+                "country": m,
+                "region": r,
+                "size": ("small", "medium", "large")[int(np.searchsorted(bands, z))],
+            }
+            for m, r, z in zip(base.markets, base.regions, base.size, strict=True)
+        },
+    )
+
+
+def week(k: int) -> date:
+    """The first day of week ``k`` of the demo's series."""
+    return FIRST_WEEK + timedelta(weeks=k)
+
+
+def demo_tests() -> str:
+    """The demo's ``markets.yml``: the packaging test and the staggered display roll-out."""
+    cohorts = "\n".join(
+        f"      {week(w).isoformat()}: [{', '.join(ms)}]" for w, ms in STAGGERED.items()
+    )
+    return f"""# Market-level tests of the demo company (tinylift markets analyze KEY)
+series: markets.csv
+tests:
+  - key: pkg-eco-box
+    name: Eco packaging box in eight European markets
+    team: operations
+    hypothesis: A smaller, recyclable box sells better on the shelf and is returned less.
+    metric: sell_through
+    guardrails:
+      - {{metric: returns, lower_is_better: true, margin: 0.05}}
+    value_per_unit: 38.0
+    method: synthetic_control
+    treated: [{", ".join(PACKAGING_MARKETS)}]
+    start: {week(PACKAGING_START).isoformat()}
+  - key: retail-accessory-display
+    name: Accessory display, rolled out region by region
+    team: sales
+    hypothesis: A shelf display next to the hub lifts accessory sales, more as staff learn it.
+    metric: accessory_units
+    value_per_unit: 12.0
+    adoption:
+{cohorts}
+"""

@@ -86,7 +86,18 @@ def build_demo(
                 on_stage=on_stage,
             )
     plan_launch(ws)
+    write_markets(ws)
     return DemoResult(data, recorded)
+
+
+def write_markets(ws: Workspace) -> None:
+    """The demo's market series (markets.csv: 40 countries, weekly) and its two market
+    tests (markets.yml: a packaging change, a staggered display roll-out)."""
+    from tinylift.demo.markets import demo_series, demo_tests
+    from tinylift.markets import write_series
+
+    write_series(demo_series(), ws.root / "markets.csv")
+    (ws.root / "markets.yml").write_text(demo_tests())
 
 
 #: The demo plan's slips, recorded one after another (task, days, why, who).

@@ -50,7 +50,7 @@ def create_app(
 
     ``secure_cookies`` marks the session cookie Secure (set it behind TLS).
     """
-    from tinylift.web import api, launch_pages, pages
+    from tinylift.web import api, launch_pages, market_pages, pages
     from tinylift.web.jobs import Refresher
 
     async def scheduled(app: FastAPI) -> None:
@@ -86,6 +86,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(launch_pages.router)
+    app.include_router(market_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

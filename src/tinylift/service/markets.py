@@ -1,0 +1,143 @@
+"""Market tests of a workspace: ``markets.yml`` beside ``tinylift.yml``, its series file.
+
+The file holds the tests as their owners wrote them (design, markets, metric
+roles); the series file (CSV or Parquet) holds the market-level data. Both are
+read afresh when they change; a report is computed on demand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tinylift.errors import ConfigError, NotFound
+
+if TYPE_CHECKING:
+    from tinylift.markets import Design, MarketReport, MarketSeries, MarketTest, MarketTests
+    from tinylift.service.workspace import Workspace
+
+__all__ = [
+    "analyze",
+    "design",
+    "get_test",
+    "list_tests",
+    "load",
+    "report_dict",
+    "series",
+    "tests_file",
+]
+
+_CACHE: dict[tuple[str, float], Any] = {}
+
+
+def tests_file(ws: Workspace) -> Path:
+    return ws.root / "markets.yml"
+
+
+def load(ws: Workspace) -> MarketTests:
+    """The workspace's market tests (none when it has no markets.yml)."""
+    from tinylift.markets import MarketTests, parse_tests
+
+    path = tests_file(ws)
+    if not path.exists():
+        return MarketTests()
+    key = (str(path), path.stat().st_mtime)
+    if key not in _CACHE:
+        _CACHE[key] = parse_tests(path)
+    out: MarketTests = _CACHE[key]
+    return out
+
+
+def series(ws: Workspace, tests: MarketTests | None = None) -> MarketSeries:
+    """The market series named in markets.yml (resolved beside it)."""
+    from tinylift.markets import read_series
+
+    tests = load(ws) if tests is None else tests
+    path = Path(tests.series)
+    if not path.is_absolute():
+        path = ws.root / path
+    if not path.exists():
+        raise ConfigError(f"{tests_file(ws).name}: series {tests.series!r} does not exist ({path})")
+    key = (str(path), path.stat().st_mtime)
+    if key not in _CACHE:
+        _CACHE[key] = read_series(path)
+    out: MarketSeries = _CACHE[key]
+    return out
+
+
+def get_test(ws: Workspace, key: str) -> MarketTest:
+    tests = load(ws)
+    for t in tests.tests:
+        if t.key == key:
+            return t
+    known = ", ".join(t.key for t in tests.tests) or "none: add them to markets.yml"
+    raise NotFound(f"no market test {key!r} (known: {known})")
+
+
+def list_tests(ws: Workspace) -> list[dict[str, Any]]:
+    """One line per test: design and markets (no analysis)."""
+    return [
+        {
+            "key": t.key,
+            "name": t.name,
+            "team": t.team,
+            "metric": t.metric,
+            "method": "staggered" if t.staggered else t.method,
+            "markets": t.markets,
+            "start": (min(t.adoption) if t.staggered else t.start).isoformat(),  # type: ignore[union-attr]
+        }
+        for t in load(ws).tests
+    ]
+
+
+def analyze(ws: Workspace, key: str, *, draws: int = 999, seed: int = 0) -> MarketReport:
+    """The scorecard of market test ``key`` on the current series."""
+    from tinylift.markets import analyze_market_test
+
+    test = get_test(ws, key)
+    return analyze_market_test(series(ws), test, draws=draws, seed=seed)
+
+
+def design(
+    ws: Workspace,
+    metric: str,
+    *,
+    treated: int,
+    periods: int,
+    method: str = "synthetic_control",
+    sims: int = 200,
+    seed: int = 0,
+) -> Design:
+    """Markets to treat and the simulated power, on the workspace's series."""
+    from tinylift.markets import design_test
+
+    return design_test(
+        series(ws), metric, treated=treated, periods=periods, method=method, sims=sims, seed=seed
+    )
+
+
+def report_dict(report: MarketReport) -> dict[str, Any]:
+    """The report as the command prints it (and as --json gives it)."""
+    import math
+
+    from tinylift.results import plain
+
+    rows = [plain(r) for r in report.rows]
+    return {
+        "key": report.key,
+        "name": report.name,
+        "method": report.method,
+        "treated": list(report.treated),
+        "controls": list(report.controls),
+        "periods": [p.isoformat() for p in report.periods],
+        "complete": report.complete,
+        "rows": rows,
+        "rollout": math.expm1(report.rollout.effect) if report.rollout else None,
+        "naive": math.expm1(report.naive.effect) if report.naive else None,
+        "weights": (
+            dict(zip(report.controls, report.primary.weights.tolist(), strict=True))
+            if report.primary is not None and len(report.primary.weights)
+            else {}
+        ),
+        "decision": plain(report.decision),
+    }
