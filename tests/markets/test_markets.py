@@ -199,3 +199,33 @@ def test_the_markets_commands(ws: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "power" in capsys.readouterr().out
     assert main(["markets", "analyze", "nope", "--dir", str(ws)]) == 2
     assert "no market test 'nope' (known: pkg-eco-box" in capsys.readouterr().err
+
+
+def test_a_decided_market_test_is_in_the_record_and_the_portfolio(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinylift.service import Workspace
+    from tinylift.service.portfolio import records
+
+    args = ["--dir", str(ws)]
+    assert main(["portfolio", *args, "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)["overall"]
+    assert main(["markets", "decide", "pkg-eco-box", "ship", "--why", "", *args]) == 2
+    assert "say why" in capsys.readouterr().err
+    why = "returns down 8 %, sell-through up; the box costs less"
+    assert main(["markets", "decide", "pkg-eco-box", "ship", "--why", why, *args]) == 0
+    assert "decided to ship" in capsys.readouterr().out
+    got = {r.key: r for r in records(Workspace.open(ws))}
+    market = got["pkg-eco-box"]
+    assert market.kind == "market"
+    assert market.is_test
+    assert market.shipped
+    assert market.oec == "sell_through"
+    assert {r.metric for r in market.rows} == {"sell_through", "returns"}
+    returns = market.row("returns")
+    assert returns is not None
+    assert returns.verdict == "better"  # fewer returns is better
+    assert main(["portfolio", *args, "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)["overall"]
+    assert after["decided"] == before["decided"] + 1
+    assert after["shipped"] == before["shipped"] + 1

@@ -23,6 +23,7 @@ TABLES = {
     "web_sessions",
     "api_keys",
     "alerts",
+    "market_tests",
 }
 
 
@@ -36,7 +37,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         assert reg.current() is None
         assert not TABLES & set(inspect(reg.engine).get_table_names())
         reg.upgrade()
-        assert reg.current() == reg.head() == "0009"
+        assert reg.current() == reg.head() == "0010"
         assert set(inspect(reg.engine).get_table_names()) >= TABLES
         reg.downgrade()
         assert reg.current() is None
@@ -50,7 +51,7 @@ def test_upgrade_from_empty_then_downgrade_to_empty_and_back(registry_url: str) 
         reg.downgrade("0001")
         assert reg.current() == "0001"
         reg.upgrade()
-        assert reg.current() == "0009"
+        assert reg.current() == "0010"
     finally:
         reg.close()
 

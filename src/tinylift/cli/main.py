@@ -66,7 +66,7 @@ COMMANDS: dict[str, Entry] = {
         "portfolio", "app", "What all the experiments add up to: health, corrected impact."
     ),
     "launch": Entry("launch", "app", "Launch plans: forecast, what-if, record a slip."),
-    "markets": Entry("markets", "app", "Market-level tests: design, analyze, list."),
+    "markets": Entry("markets", "app", "Market-level tests: design, analyze, decide, list."),
 }
 
 

@@ -12,7 +12,8 @@ from rich.table import Table
 from tinylift.cli.shared import DirOpt, JsonOpt, workspace
 
 app = typer.Typer(
-    help="Market-level tests: design (markets, power), analyze, list.", no_args_is_help=True
+    help="Market-level tests: design (markets, power), analyze, decide, list.",
+    no_args_is_help=True,
 )
 out = Console()
 
@@ -141,3 +142,28 @@ def design(
         if d.mde is not None
         else "no lift tried reaches 80 % power: treat more markets or run longer"
     )
+
+
+@app.command()
+def decide(
+    key: Annotated[str, typer.Argument(help="The market test's key.")],
+    outcome: Annotated[str, typer.Argument(help="ship, iterate or abandon.")],
+    why: Annotated[str, typer.Option("--why", help="The rationale: what the evidence was.")],
+    by: Annotated[str, typer.Option("--by", help="Who decides.")] = "cli",
+    dir: DirOpt = None,
+) -> None:
+    """Record the decision on a market test (it then counts in the portfolio)."""
+    from tinylift.service.markets import analyze as run
+    from tinylift.service.markets import decide as record
+
+    ws = workspace(dir)
+    report = run(ws, key)  # the numbers the decision rests on are kept with it
+    d = record(ws, key, outcome, why, by=by)
+    out.print(f"[bold]{key}[/]: decided to [bold]{d['outcome']}[/]")
+    if report.decision.recommendation != {"ship": "ship"}.get(outcome, "don't ship") and (
+        outcome == "ship" or report.decision.recommendation == "ship"
+    ):
+        out.print(
+            f"[yellow]note:[/] the decision rule recommended '{report.decision.recommendation}'; "
+            "the rationale is kept"
+        )

@@ -34,8 +34,8 @@ def alignment(
     for m in metrics:
         if m.team:
             owned[m.team].add(m.name)
-    shipped = [r for r in records if r.kind == "experiment" and r.shipped]
-    teams = sorted({r.team for r in records if r.kind == "experiment"})
+    shipped = [r for r in records if r.is_test and r.shipped]
+    teams = sorted({r.team for r in records if r.is_test})
     net: dict[str, dict[str, dict[str, float | int] | None]] = {}
     for team in teams:
         row: dict[str, dict[str, float | int] | None] = {}

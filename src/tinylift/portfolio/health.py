@@ -113,7 +113,7 @@ def program_health(
     (Kohavi, Deng & Vermeer, 2022); ``underpowered_share`` the share of
     experiments with a planned MDE whose data could not have detected it.
     """
-    experiments = [r for r in records if r.kind == "experiment"]
+    experiments = [r for r in records if r.is_test]
     groups: dict[str, list[Record]] = defaultdict(list)
     for r in experiments:
         groups[_KEYS[by](r)].append(r)

@@ -47,7 +47,7 @@ def cumulative_impact(
     ``note`` says so.
     """
     decided = sorted(
-        (r for r in records if r.kind == "experiment" and r.outcome is not None),
+        (r for r in records if r.is_test and r.outcome is not None),
         key=lambda r: (r.decided_at is None, r.decided_at, r.key),
     )
     out = []
@@ -195,8 +195,8 @@ def roadmap(
     empirical-Bayes estimates). Gives the expected total and an ``level``
     interval, by simulation.
     """
-    planned = [r for r in records if r.kind == "experiment" and r.status == "draft"]
-    decided = [r for r in records if r.kind == "experiment" and r.outcome is not None]
+    planned = [r for r in records if r.is_test and r.status == "draft"]
+    decided = [r for r in records if r.is_test and r.outcome is not None]
     shipped = [r for r in decided if r.shipped]
     out = []
     rng = np.random.default_rng(seed)

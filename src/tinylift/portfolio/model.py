@@ -57,6 +57,11 @@ class Record:
     interactions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @property
+    def is_test(self) -> bool:
+        """An experiment or a market test (not a holdout)."""
+        return self.kind in ("experiment", "market")
+
+    @property
     def shipped(self) -> bool:
         """Whether a treatment was shipped."""
         return self.outcome == "ship" and self.shipped_variant is not None

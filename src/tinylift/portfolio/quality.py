@@ -75,7 +75,7 @@ def metric_quality(
     ("looks good, doesn't matter"); guardrails are never flagged, as they guard
     against harm rather than stand in for value.
     """
-    decided = [r for r in records if r.kind == "experiment" and r.outcome is not None]
+    decided = [r for r in records if r.is_test and r.outcome is not None]
     oec = _oec(decided)
     out = []
     for m in metrics:

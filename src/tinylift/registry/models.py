@@ -383,6 +383,26 @@ class Alert(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class MarketTest(Base):
+    """A market-level test: its design as written (markets.yml), its latest scorecard,
+    and the decision taken on it."""
+
+    __tablename__ = "market_tests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(100))
+    design: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: the latest scorecard's rows and recommendation (see service.markets)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    analysed_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LaunchPlan(Base):
     """A launch plan as its authors wrote it (YAML); slips are recorded beside it."""
 

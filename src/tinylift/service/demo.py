@@ -92,12 +92,16 @@ def build_demo(
 
 def write_markets(ws: Workspace) -> None:
     """The demo's market series (markets.csv: 40 countries, weekly) and its two market
-    tests (markets.yml: a packaging change, a staggered display roll-out)."""
+    tests (markets.yml: a packaging change, a staggered display roll-out), analysed."""
     from tinylift.demo.markets import demo_series, demo_tests
     from tinylift.markets import write_series
 
+    from tinylift.service.markets import analyze, load
+
     write_series(demo_series(), ws.root / "markets.csv")
     (ws.root / "markets.yml").write_text(demo_tests())
+    for test in load(ws).tests:  # analysed once, so the registry and portfolio hold them
+        analyze(ws, test.key)
 
 
 #: The demo plan's slips, recorded one after another (task, days, why, who).

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "analyze",
+    "decide",
     "design",
     "get_test",
     "list_tests",
     "load",
+    "market_records",
     "report_dict",
     "series",
     "tests_file",
@@ -90,12 +92,115 @@ def list_tests(ws: Workspace) -> list[dict[str, Any]]:
     ]
 
 
-def analyze(ws: Workspace, key: str, *, draws: int = 999, seed: int = 0) -> MarketReport:
-    """The scorecard of market test ``key`` on the current series."""
+def analyze(
+    ws: Workspace, key: str, *, draws: int = 999, seed: int = 0, record: bool = True
+) -> MarketReport:
+    """The scorecard of market test ``key`` on the current series; with ``record``, the
+    test (its design as written) and this scorecard's summary are kept in the registry."""
     from tinylift.markets import analyze_market_test
+    from tinylift.registry.markets import register, save_summary
 
     test = get_test(ws, key)
-    return analyze_market_test(series(ws), test, draws=draws, seed=seed)
+    report = analyze_market_test(series(ws), test, draws=draws, seed=seed)
+    if record:
+        with ws.registry() as reg, reg.session() as s:
+            register(s, test.key, test.name, test.team, test.model_dump(mode="json"))
+            save_summary(s, test.key, summary(report, test))
+    return report
+
+
+def summary(report: MarketReport, test: MarketTest) -> dict[str, Any]:
+    """What the registry keeps of a scorecard: each metric's relative effect and interval,
+    its verdict, and the recommendation."""
+    lower = {test.metric: test.lower_is_better} | {
+        g.metric: g.lower_is_better for g in test.guardrails
+    }
+    rows = []
+    for r in report.rows:
+        significant = r.p_value is not None and r.p_value <= test.alpha
+        good = (r.relative < 0) if lower.get(r.metric, False) else (r.relative > 0)
+        rows.append(
+            {
+                "metric": r.metric,
+                "role": r.role,
+                "relative": r.relative,
+                "low": r.relative_low,
+                "high": r.relative_high,
+                "p_value": r.p_value,
+                "money": r.money,
+                "lower_is_better": lower.get(r.metric, False),
+                "significant": significant,
+                "verdict": ("better" if good else "worse") if significant else "inconclusive",
+            }
+        )
+    start = min(test.adoption) if test.staggered else test.start
+    return {
+        "rows": rows,
+        "recommendation": report.decision.recommendation,
+        "complete": report.complete,
+        "start": start.isoformat() if start else None,
+        "through": report.periods[-1].isoformat(),
+    }
+
+
+def decide(ws: Workspace, key: str, outcome: str, reason: str, *, by: str) -> dict[str, Any]:
+    """Record the decision on a market test (analysed before, so its numbers are kept)."""
+    from tinylift.registry.markets import decide as record
+
+    get_test(ws, key)
+    with ws.registry() as reg, reg.session() as s:
+        row = record(s, key, outcome, reason, by)
+        return {"key": row.key, "outcome": row.outcome, "reason": row.reason,
+                "decided_by": row.decided_by}  # fmt: skip
+
+
+def market_records(reg: Any) -> list[Any]:
+    """Market tests as the portfolio's records (kind ``market``; effects are relative)."""
+    from datetime import UTC, datetime
+
+    from tinylift.portfolio import Record
+    from tinylift.portfolio.model import Row
+    from tinylift.registry.markets import all_tests
+
+    z = 1.959963984540054
+    out = []
+    with reg.session() as s:
+        for t in all_tests(s):
+            rows = tuple(
+                Row(
+                    metric=r["metric"],
+                    variant="treated",
+                    effect=r["relative"],
+                    ci_low=r["low"],
+                    ci_high=r["high"],
+                    rel_effect=r["relative"],
+                    rel_se=(r["high"] - r["low"]) / (2 * z),
+                    verdict=r["verdict"],
+                    significant=r["significant"],
+                    lower_is_better=r["lower_is_better"],
+                )
+                for r in t.summary.get("rows", [])
+            )
+            start = t.summary.get("start")
+            out.append(
+                Record(
+                    key=t.key,
+                    team=t.team or "markets",
+                    area="operations",
+                    status="stopped" if t.outcome else "running",
+                    started_at=(
+                        datetime.fromisoformat(start).replace(tzinfo=UTC) if start else None
+                    ),
+                    stopped_at=t.decided_at,
+                    decided_at=t.decided_at,
+                    outcome=t.outcome,
+                    shipped_variant="treated" if t.outcome == "ship" else None,
+                    oec=t.design.get("metric"),
+                    kind="market",
+                    rows=rows,
+                )
+            )
+    return out
 
 
 def design(

@@ -95,7 +95,9 @@ def records_of(reg: Registry) -> list[Record]:
                     else (),
                 )
             )
-        return out
+    from tinylift.service.markets import market_records
+
+    return out + market_records(reg)
 
 
 def metric_infos(ws: Workspace) -> list[MetricInfo]:
@@ -120,10 +122,11 @@ def infos_of(catalog: Catalog) -> list[MetricInfo]:
 
 
 def _version(ws: Workspace) -> tuple[Any, ...]:
-    """What the portfolio depends on: snapshots, decisions, experiments (cheap to read)."""
+    """What the portfolio depends on: snapshots, decisions, experiments, market tests
+    (cheap to read)."""
     from sqlalchemy import func, select
 
-    from tinylift.registry.models import Decision, Experiment, Snapshot
+    from tinylift.registry.models import Decision, Experiment, MarketTest, Snapshot
 
     with ws.registry() as reg, reg.session() as s:
         described = select(
@@ -134,6 +137,19 @@ def _version(ws: Workspace) -> tuple[Any, ...]:
             s.scalar(select(func.count(Decision.id))),
             s.scalar(select(func.max(Decision.id))),
             hash(tuple(tuple(row) for row in s.execute(described))),
+            hash(
+                tuple(
+                    tuple(row)
+                    for row in s.execute(
+                        select(
+                            MarketTest.key,
+                            MarketTest.outcome,
+                            MarketTest.decided_at,
+                            MarketTest.analysed_at,
+                        ).order_by(MarketTest.id)
+                    )
+                )
+            ),
         )
 
 
