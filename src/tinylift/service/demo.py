@@ -95,7 +95,6 @@ def write_markets(ws: Workspace) -> None:
     tests (markets.yml: a packaging change, a staggered display roll-out), analysed."""
     from tinylift.demo.markets import demo_series, demo_tests
     from tinylift.markets import write_series
-
     from tinylift.service.markets import analyze, load
 
     write_series(demo_series(), ws.root / "markets.csv")
