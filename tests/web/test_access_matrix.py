@@ -36,6 +36,13 @@ API = {
         404,
     ),
     ("GET", "/api/v1/users", None): (401, 403, 403, 403, 200),
+    ("POST", "/api/v1/markets/pkg-eco-box/decision", '{"outcome": "maybe"}'): (
+        401,
+        403,
+        ALLOWED,
+        ALLOWED,
+        ALLOWED,
+    ),
     ("POST", "/api/v1/launches/hub2-launch/slips", '{"days": -1}'): (
         401,
         403,

@@ -303,6 +303,46 @@ class SlipIn(BaseModel):
     why: str = Field(default="", max_length=2000)
 
 
+class MarketDecisionIn(BaseModel):
+    """The decision on a market test, with its rationale."""
+
+    outcome: Literal["ship", "iterate", "abandon"]
+    why: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/markets")
+def markets_(request: Request, user: Reader) -> list[dict[str, Any]]:
+    """The market tests in the workspace's markets.yml."""
+    from tinylift.service.markets import list_tests
+
+    return list_tests(_ws(request))
+
+
+@router.get("/markets/{key}")
+def market_test(
+    request: Request,
+    key: str,
+    user: Reader,
+    draws: Annotated[int, Query(ge=19, le=9_999)] = 999,
+) -> dict[str, Any]:
+    """A market test's scorecard on the current series (nothing is recorded)."""
+    from tinylift.service.markets import analyze, report_dict
+
+    return report_dict(analyze(_ws(request), key, draws=draws, record=False))
+
+
+@router.post("/markets/{key}/decision", status_code=201)
+def decide_market_test(
+    request: Request, key: str, body: MarketDecisionIn, user: EditorWriter
+) -> dict[str, Any]:
+    """Record the decision on a market test; its scorecard is kept with it."""
+    from tinylift.service.markets import analyze, decide
+
+    ws = _ws(request)
+    analyze(ws, key)
+    return decide(ws, key, body.outcome, body.why, by=user.handle)
+
+
 @router.get("/launches")
 def launches_(request: Request, user: Reader) -> list[dict[str, Any]]:
     """Stored launch plans and their latest forecast."""
