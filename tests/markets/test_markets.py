@@ -229,3 +229,66 @@ def test_a_decided_market_test_is_in_the_record_and_the_portfolio(
     after = json.loads(capsys.readouterr().out)["overall"]
     assert after["decided"] == before["decided"] + 1
     assert after["shipped"] == before["shipped"] + 1
+
+
+def test_market_series_are_ingested_with_quarantine_and_restated(tmp_path: Path) -> None:
+    from tinylift.warehouse.load import ingest
+    from tinylift.warehouse.store import Warehouse
+
+    rows = [
+        "market,period,metric,value,region",
+        "DE,2026-01-05,sell_through,100,europe",
+        "FR,2026-01-05,sell_through,80,europe",
+        "DE,2026-01-05,sell_through,100,europe",  # sent twice
+        ",2026-01-05,sell_through,1,europe",
+        "ES,last week,sell_through,1,europe",
+        "ES,2026-01-05,sell through,1,europe",
+        "ES,2026-01-05,sell_through,many,europe",
+        "ES,2026-01-05,sell_through,,europe",
+    ]
+    path = tmp_path / "series.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with Warehouse(tmp_path / "wh.duckdb") as wh:
+        report = ingest(wh, path, "markets")
+        assert (report.read, report.loaded, report.duplicates, report.quarantined) == (8, 2, 1, 5)
+        assert report.reasons == {
+            "bad_metric": 1,
+            "bad_period": 1,
+            "bad_value": 1,
+            "missing_market": 1,
+            "missing_value": 1,
+        }
+        assert any("attributes" in n for n in report.notes)  # region kept
+        fix = tmp_path / "fix.csv"
+        fix.write_text("market,period,metric,value\nFR,2026-01-05,sell_through,82\n")
+        again = ingest(wh, fix, "markets", restate=True)
+        assert again.replaced == 1
+        table = wh.con.sql(
+            "SELECT market, period, metric, value, attributes FROM market_series ORDER BY market"
+        ).to_arrow_table()
+    from tinylift.markets.series import series_from_rows
+
+    s = series_from_rows(table)
+    assert s.markets == ("DE", "FR")
+    assert s.metrics["sell_through"][:, 0].tolist() == [100.0, 82.0]
+    assert s.attributes["DE"] == {"region": "europe"}
+
+
+def test_a_long_series_file_reads_as_the_wide_one(tmp_path: Path, series: MarketSeries) -> None:
+    import csv
+
+    from tinylift.markets.series import long_rows
+
+    path = tmp_path / "long.csv"
+    with path.open("w", newline="") as f:
+        out = csv.DictWriter(f, ["market", "period", "metric", "value"])
+        out.writeheader()
+        for r in long_rows(series):
+            out.writerow({k: r[k] for k in ("market", "period", "metric", "value")})
+    back = read_series(path)
+    assert back.markets == series.markets
+    for name, values in series.metrics.items():
+        np.testing.assert_allclose(back.metrics[name], values, rtol=1e-12)
+    path.write_text("market,period,metric,value\nDE,2026-01-05,x,1\nDE,2026-01-05,x,2\n")
+    with pytest.raises(DataError, match="DE 2026-01-05 x appears twice"):
+        read_series(path)

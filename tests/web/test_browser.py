@@ -222,8 +222,14 @@ def test_a_team_reads_aligns_and_decides_in_the_browser(server: str, page: Page)
 
 
 def test_the_market_test_page_draws_the_counterfactual_and_the_placebos(
-    server: str, page: Page
+    server: str, page: Page, web_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from tinylift.cli.main import main
+
+    # the served process owns the warehouse holding the series: the command asks it
+    assert main(["markets", "analyze", "pkg-eco-box", "--draws", "99", "--json",
+                 "--dir", str(web_workspace)]) == 0  # fmt: skip
+    assert '"sell_through"' in capsys.readouterr().out
     _sign_in_and_open(page, server, "vic", "markets")
     page.click("tr[data-test='pkg-eco-box'] a")
     page.wait_for_url(f"{server}/markets/pkg-eco-box")

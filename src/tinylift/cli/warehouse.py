@@ -23,6 +23,7 @@ class Kind(StrEnum):
     events = "events"
     exposures = "exposures"
     units = "units"
+    markets = "markets"
 
 
 @ingest_app.command()
@@ -31,8 +32,9 @@ def ingest(
     kind: Annotated[
         Kind,
         typer.Option(
-            help="What the file holds: events, exposures, or units (attributes of units: "
-            "unit_id, an optional as_of, any other columns)."
+            help="What the file holds: events, exposures, units (attributes of units: "
+            "unit_id, an optional as_of, any other columns), or markets (market series: "
+            "market, period, metric, value, any columns describing the market)."
         ),
     ],
     dir: DirOpt = None,

@@ -73,7 +73,7 @@ class IngestJob(BaseModel):
     """``tinylift ingest`` sent by another process (a file on this machine)."""
 
     path: str
-    kind: Literal["events", "exposures", "units"]
+    kind: Literal["events", "exposures", "units", "markets"]
     restate: bool = False
 
 
@@ -367,6 +367,14 @@ def create_collector(
                 return data.ingest(held, Path(job.path), job.kind, restate=job.restate).to_dict()
 
         return await asyncio.to_thread(run)
+
+    @app.post("/api/jobs/market-series", dependencies=job_auth)
+    async def market_series_job() -> list[dict[str, Any]]:
+        """The market series loaded in this process's warehouse (``tinylift markets``)."""
+        from tinylift.service.markets import series_rows
+
+        held = await flushed()
+        return await asyncio.to_thread(series_rows, held)
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:

@@ -158,7 +158,8 @@ def demo_tests() -> str:
         f"      {week(w).isoformat()}: [{', '.join(ms)}]" for w, ms in STAGGERED.items()
     )
     return f"""# Market-level tests of the demo company (tinylift markets analyze KEY)
-series: markets.csv
+# the series: markets.csv, loaded into the warehouse (tinylift ingest markets.csv --kind markets)
+series: warehouse
 tests:
   - key: pkg-eco-box
     name: Eco packaging box in eight European markets

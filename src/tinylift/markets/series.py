@@ -10,17 +10,25 @@ a number, or a period that is not a date.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tinylift.errors import DataError
 
-__all__ = ["ATTRIBUTES", "MarketSeries", "read_series", "write_series"]
+__all__ = [
+    "ATTRIBUTES",
+    "MarketSeries",
+    "long_rows",
+    "read_series",
+    "series_from_rows",
+    "write_series",
+]
 
 #: columns describing a market rather than measuring it
 ATTRIBUTES: Final = ("country", "region", "channel", "size")
@@ -102,6 +110,8 @@ def read_series(path: Path | str) -> MarketSeries:
         if not m:
             raise DataError("no market named", file=name, row=i + 1, field="market")
     markets = [str(m) for m in given]
+    if {"metric", "value"} <= set(table.column_names):  # long: one row per metric
+        return _long(table, periods, name)
     attrs = [c for c in table.column_names if c in ATTRIBUTES]
     metric_cols = [c for c in table.column_names if c not in ("market", "period", *attrs)]
     if not metric_cols:
@@ -142,6 +152,33 @@ def read_series(path: Path | str) -> MarketSeries:
     return MarketSeries(tuple(names), tuple(days), metrics, attributes)
 
 
+def _long(table: Any, periods: list[date], name: str) -> MarketSeries:
+    import json
+
+    import pyarrow as pa
+
+    values = []
+    for i, v in enumerate(table["value"].to_pylist()):
+        if v is None or not _is_number(v) or not math.isfinite(float(v)):
+            raise DataError(f"{v!r} is not a number", file=name, row=i + 1, field="value")
+        values.append(float(v))
+    attrs = [c for c in table.column_names if c in ATTRIBUTES]
+    described = [
+        json.dumps({c: str(table[c][i].as_py()) for c in attrs if table[c][i].as_py() is not None})
+        for i in range(table.num_rows)
+    ]
+    rows = pa.table(
+        {
+            "market": [str(m) for m in table["market"].to_pylist()],
+            "period": periods,
+            "metric": [str(m) for m in table["metric"].to_pylist()],
+            "value": values,
+            "attributes": described,
+        }
+    )
+    return series_from_rows(rows, origin=name)
+
+
 def _is_number(v: object) -> bool:
     try:
         float(v)  # type: ignore[arg-type]
@@ -166,3 +203,57 @@ def write_series(series: MarketSeries, path: Path | str) -> Path:
                     + [f"{series.metrics[k][i, j]:.4f}" for k in series.metrics]
                 )
     return path
+
+
+def series_from_rows(rows: Any, *, origin: str = "the warehouse") -> MarketSeries:
+    """A series from long rows (an Arrow table of market, period, metric, value and an
+    optional attributes JSON object), as ingestion keeps them; every market needs every
+    period of every metric."""
+    import json
+
+    if rows.num_rows == 0:
+        raise DataError(
+            f"no market series in {origin}: load one with tinylift ingest FILE --kind markets"
+        )
+    data = rows.to_pydict()
+    names = list(dict.fromkeys(data["market"]))
+    days = sorted(set(data["period"]))
+    metrics = list(dict.fromkeys(data["metric"]))
+    m_at = {m: i for i, m in enumerate(names)}
+    d_at = {d: i for i, d in enumerate(days)}
+    values = {k: np.full((len(names), len(days)), np.nan) for k in metrics}
+    attributes: dict[str, dict[str, str]] = {m: {} for m in names}
+    seen: set[tuple[str, date, str]] = set()
+    for m, d, k, v, a in zip(
+        data["market"], data["period"], data["metric"], data["value"],
+        data.get("attributes", [None] * len(data["market"])), strict=True,
+    ):  # fmt: skip
+        if (m, d, k) in seen:
+            raise DataError(f"{origin}: {m} {d} {k} appears twice", field=k)
+        seen.add((m, d, k))
+        values[k][m_at[m], d_at[d]] = v
+        if a:
+            attributes[m].update({str(x): str(y) for x, y in json.loads(a).items()})
+    for k, arr in values.items():
+        if np.isnan(arr).any():
+            r, c = np.argwhere(np.isnan(arr))[0]
+            raise DataError(f"{origin}: market {names[r]} has no {k} for period {days[c]}", field=k)
+    return MarketSeries(tuple(names), tuple(days), values, attributes)
+
+
+def long_rows(series: MarketSeries) -> list[dict[str, Any]]:
+    """The series as the long rows ``tinylift ingest --kind markets`` takes."""
+    import json
+
+    return [
+        {
+            "market": m,
+            "period": d.isoformat(),
+            "metric": k,
+            "value": float(v[i, j]),
+            "attributes": json.dumps(series.attributes.get(m, {})),
+        }
+        for k, v in series.metrics.items()
+        for i, m in enumerate(series.markets)
+        for j, d in enumerate(series.periods)
+    ]

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["data_health", "ingest", "known_experiments"]
 
-KINDS = ("events", "exposures", "units")
+KINDS = ("events", "exposures", "units", "markets")
 
 
 def known_experiments(ws: Workspace) -> dict[str, list[str]] | None:
@@ -63,7 +63,7 @@ def data_health(ws: Workspace) -> dict[str, Any]:
             return [tuple(r) for r in con.execute(sql).fetchall()]
 
         counts: dict[str, int | None] = {}
-        for t in ("exposures", "events", "unit_attributes"):
+        for t in ("exposures", "events", "unit_attributes", "market_series"):
             try:
                 counts[t] = int(rows(f"SELECT count(*) FROM {t}")[0][0])
             except Exception:  # a warehouse from before the table existed

@@ -91,13 +91,28 @@ def build_demo(
 
 
 def write_markets(ws: Workspace) -> None:
-    """The demo's market series (markets.csv: 40 countries, weekly) and its two market
-    tests (markets.yml: a packaging change, a staggered display roll-out), analysed."""
+    """The demo's market series (40 countries, weekly sell-through, returns and accessory
+    units) written as ``markets.csv`` (one row per market, week and metric) and loaded with
+    the ingestion of ``tinylift ingest --kind markets``; its two market tests
+    (``markets.yml``: a packaging change, a staggered display roll-out), analysed."""
+    import csv
+
     from tinylift.demo.markets import demo_series, demo_tests
-    from tinylift.markets import write_series
+    from tinylift.markets.series import long_rows
+    from tinylift.service.data import ingest
     from tinylift.service.markets import analyze, load
 
-    write_series(demo_series(), ws.root / "markets.csv")
+    series = demo_series()
+    path = ws.root / "markets.csv"
+    attrs = ("country", "region", "size")
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["market", "period", "metric", "value", *attrs])
+        for r in long_rows(series):
+            a = series.attributes[r["market"]]
+            out.writerow([r["market"], r["period"], r["metric"], f"{r['value']:.4f}",
+                          *[a.get(k, "") for k in attrs]])  # fmt: skip
+    ingest(ws, path, "markets")
     (ws.root / "markets.yml").write_text(demo_tests())
     for test in load(ws).tests:  # analysed once, so the registry and portfolio hold them
         analyze(ws, test.key)

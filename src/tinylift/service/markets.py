@@ -7,6 +7,7 @@ read afresh when they change; a report is computed on demand.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "market_records",
     "report_dict",
     "series",
+    "series_rows",
     "tests_file",
 ]
 
@@ -51,10 +53,29 @@ def load(ws: Workspace) -> MarketTests:
 
 
 def series(ws: Workspace, tests: MarketTests | None = None) -> MarketSeries:
-    """The market series named in markets.yml (resolved beside it)."""
+    """The market series markets.yml names: a file beside it, or ``warehouse`` (the series
+    loaded with ``tinylift ingest --kind markets``)."""
     from tinylift.markets import read_series
+    from tinylift.markets.series import series_from_rows
 
     tests = load(ws) if tests is None else tests
+    if tests.series == "warehouse":
+        import pyarrow as pa
+
+        from tinylift.service.owner import owner_of
+
+        owner = owner_of(ws)
+        if owner is not None and ws.held is None:  # the process that owns the warehouse
+            rows = pa.Table.from_pylist(list(owner.call("market-series", {})))
+            if rows.num_rows:
+                rows = rows.set_column(
+                    1,
+                    "period",
+                    pa.array([date.fromisoformat(d) for d in rows["period"].to_pylist()]),
+                )
+        else:
+            rows = _warehouse_rows(ws)
+        return series_from_rows(rows)
     path = Path(tests.series)
     if not path.is_absolute():
         path = ws.root / path
@@ -65,6 +86,19 @@ def series(ws: Workspace, tests: MarketTests | None = None) -> MarketSeries:
         _CACHE[key] = read_series(path)
     out: MarketSeries = _CACHE[key]
     return out
+
+
+def _warehouse_rows(ws: Workspace) -> Any:
+    with ws.engine() as engine:
+        return engine.raw.sql(
+            "SELECT market, period, metric, value, attributes FROM market_series "
+            "ORDER BY market, period"
+        ).to_arrow_table()
+
+
+def series_rows(ws: Workspace) -> list[dict[str, Any]]:
+    """The warehouse's market series as JSON-ready rows (what the owner sends)."""
+    return [{**r, "period": r["period"].isoformat()} for r in _warehouse_rows(ws).to_pylist()]
 
 
 def get_test(ws: Workspace, key: str) -> MarketTest:

@@ -35,7 +35,7 @@ from tinylift.warehouse.store import (
 
 __all__ = ["REASONS", "LoadReport", "ingest"]
 
-Kind = Literal["events", "exposures", "units"]
+Kind = Literal["events", "exposures", "units", "markets"]
 
 #: Reason code -> (field, explanation) for every rule a row can fail.
 REASONS: Final = {
@@ -68,6 +68,12 @@ REASONS: Final = {
     "missing_variant_key": ("variant_key", "variant_key is empty"),
     "unknown_experiment": ("experiment_key", "no such experiment"),
     "unknown_variant": ("variant_key", "the experiment has no such variant"),
+    "missing_market": ("market", "market is empty"),
+    "missing_period": ("period", "period is empty"),
+    "bad_period": ("period", "period is not a date (YYYY-MM-DD) between 1970 and 2100"),
+    "missing_metric": ("metric", "metric is empty"),
+    "bad_metric": ("metric", "metric may use letters, digits and _ (63 at most)"),
+    "missing_value": ("value", "value is empty"),
 }
 
 _TS = "TRY_CAST(timestamp AS TIMESTAMPTZ)"
@@ -106,6 +112,21 @@ _RULES: Final = {
       AND (NOT json_valid(attributes) OR json_type(attributes::JSON) <> 'OBJECT')
       THEN 'bad_attributes'
     END""",
+    "markets": """CASE
+    WHEN market IS NULL OR trim(market) = '' THEN 'missing_market'
+    WHEN period IS NULL OR trim(period) = '' THEN 'missing_period'
+    WHEN TRY_CAST(left(trim(period), 10) AS DATE) IS NULL
+      OR TRY_CAST(left(trim(period), 10) AS DATE) < DATE '1970-01-01'
+      OR TRY_CAST(left(trim(period), 10) AS DATE) >= DATE '2100-01-01' THEN 'bad_period'
+    WHEN metric IS NULL OR trim(metric) = '' THEN 'missing_metric'
+    WHEN NOT regexp_full_match(trim(metric), '[A-Za-z_][A-Za-z0-9_]{0,62}') THEN 'bad_metric'
+    WHEN value IS NULL OR trim(value) = '' THEN 'missing_value'
+    WHEN TRY_CAST(value AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(value AS DOUBLE))
+      THEN 'bad_value'
+    WHEN attributes IS NOT NULL AND trim(attributes) <> ''
+      AND (NOT json_valid(attributes) OR json_type(attributes::JSON) <> 'OBJECT')
+      THEN 'bad_attributes'
+    END""",
     "units": """CASE
     WHEN unit_id IS NULL OR trim(unit_id) = '' THEN 'missing_unit_id'
     WHEN as_of IS NOT NULL AND trim(as_of) <> '' AND (TRY_CAST(as_of AS TIMESTAMPTZ) IS NULL
@@ -126,6 +147,9 @@ _CAST: Final = {
         trim(unit_id) AS unit_id, TRY_CAST(timestamp AS TIMESTAMPTZ) AS timestamp,
         NULLIF(trim(country), '') AS country, NULLIF(trim(platform), '') AS platform,
         NULLIF(trim(attributes), '') AS attributes""",
+    "markets": """trim(market) AS market, TRY_CAST(left(trim(period), 10) AS DATE) AS period,
+        trim(metric) AS metric, TRY_CAST(value AS DOUBLE) AS value,
+        NULLIF(trim(attributes), '') AS attributes""",
     "units": """trim(unit_id) AS unit_id,
         TRY_CAST(NULLIF(trim(as_of), '') AS TIMESTAMPTZ) AS as_of,
         trim(attributes) AS attributes""",
@@ -134,6 +158,7 @@ _REQUIRED: Final = {
     "events": ("event_id", "unit_id", "timestamp", "event_name"),
     "exposures": ("experiment_key", "variant_key", "unit_id", "timestamp"),
     "units": ("unit_id",),
+    "markets": ("market", "period", "metric", "value"),
 }
 
 
@@ -235,7 +260,12 @@ def _format(path: Path) -> tuple[str, list[str]]:
 
 
 #: Where each kind keeps columns beyond the data model.
-_EXTRA_INTO: Final = {"exposures": "attributes", "events": "properties", "units": "attributes"}
+_EXTRA_INTO: Final = {
+    "exposures": "attributes",
+    "events": "properties",
+    "units": "attributes",
+    "markets": "attributes",
+}
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
@@ -456,7 +486,7 @@ def ingest(
             required column (nothing is loaded).
     """
     if kind not in TABLES:
-        raise DataError(f"kind must be 'events', 'exposures' or 'units', got {kind!r}")
+        raise DataError(f"kind must be 'events', 'exposures', 'units' or 'markets', got {kind!r}")
     p = Path(path)
     if not p.is_file():
         raise DataError("no such file", file=str(p))
@@ -479,7 +509,7 @@ def ingest(
             what = {"json-array": "the JSON array", "parquet": "the Parquet file"}.get(fmt, "it")
             raise DataError(f"cannot read {what}: {first}", file=str(p)) from None
         notes = [*read_notes, *notes]
-        if restate and kind not in SEQUENCED:
+        if restate and kind == "units":
             notes.append(
                 "--restate replaces events and exposures; attributes of units are kept as "
                 "history (each row holds as of its as_of), so nothing was replaced"
@@ -544,10 +574,21 @@ def _commit(
         "events": "event_id",
         "exposures": "experiment_key, unit_id, variant_key, timestamp",
         "units": "unit_id, as_of, attributes",
+        "markets": "market, period, metric",
     }[kind]
     table = TABLE_NAMES[kind]
     seq = next_load(con)
     replaced = 0
+    if restate and kind == "markets":  # corrected figures replace the ones sent before
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _replaced AS
+            SELECT w.rowid AS _w FROM {table} w
+            WHERE EXISTS (SELECT 1 FROM _typed t
+                          WHERE {" AND ".join(_same(c) for c in key.split(", "))})"""
+        )
+        replaced = int(con.execute("SELECT count(*) FROM _replaced").fetchone()[0])  # type: ignore[index]
+        con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT _w FROM _replaced)")
+        con.execute("DROP TABLE _replaced")
     if restate and kind in SEQUENCED:
         # a restated load replaces the rows it sends again: the old ones go, and
         # their units (old and new) are marked for the incremental refresh to rebuild

@@ -6,7 +6,7 @@ from typing import Final
 
 import pyarrow as pa
 
-__all__ = ["EVENTS_SCHEMA", "EXPOSURES_SCHEMA", "UNITS_SCHEMA"]
+__all__ = ["EVENTS_SCHEMA", "EXPOSURES_SCHEMA", "MARKETS_SCHEMA", "UNITS_SCHEMA"]
 
 _TS: Final = pa.timestamp("us", tz="UTC")
 
@@ -41,6 +41,18 @@ EVENTS_SCHEMA: Final = pa.schema(
 #: holds attributes (a JSON object) as of a time (null: always). A breakdown
 #: takes the latest row at or before the unit's entry, so a later change
 #: (perhaps caused by the experiment) never moves a unit between segments.
+#: Market-level series (market tests): one metric's value per market and period (the
+#: period's first day); what describes the market (country, region ...) as a JSON object.
+MARKETS_SCHEMA: Final = pa.schema(
+    [
+        pa.field("market", pa.string(), nullable=False),
+        pa.field("period", pa.date32(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("attributes", pa.string()),
+    ]
+)
+
 UNITS_SCHEMA: Final = pa.schema(
     [
         pa.field("unit_id", pa.string(), nullable=False),

@@ -11,23 +11,35 @@ import duckdb
 import pyarrow as pa
 
 from tinylift.errors import WarehouseError
-from tinylift.warehouse.schema import EVENTS_SCHEMA, EXPOSURES_SCHEMA, UNITS_SCHEMA
+from tinylift.warehouse.schema import (
+    EVENTS_SCHEMA,
+    EXPOSURES_SCHEMA,
+    MARKETS_SCHEMA,
+    UNITS_SCHEMA,
+)
 
 __all__ = ["SEQUENCED", "TABLES", "TABLE_NAMES", "Warehouse", "next_load", "record_load"]
 
-Kind = Literal["exposures", "events", "units"]
+Kind = Literal["exposures", "events", "units", "markets"]
 TABLES: Final[dict[str, pa.Schema]] = {
     "exposures": EXPOSURES_SCHEMA,
     "events": EVENTS_SCHEMA,
     "units": UNITS_SCHEMA,
+    "markets": MARKETS_SCHEMA,
 }
 #: Where each kind of data lives in the warehouse.
-TABLE_NAMES: Final = {"exposures": "exposures", "events": "events", "units": "unit_attributes"}
+TABLE_NAMES: Final = {
+    "exposures": "exposures",
+    "events": "events",
+    "units": "unit_attributes",
+    "markets": "market_series",
+}
 
 _DUCK_TYPES: Final = {
     pa.string(): "VARCHAR",
     pa.float64(): "DOUBLE",
     pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+    pa.date32(): "DATE",
 }
 
 

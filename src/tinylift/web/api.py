@@ -328,7 +328,8 @@ def market_test(
     """A market test's scorecard on the current series (nothing is recorded)."""
     from tinylift.service.markets import analyze, report_dict
 
-    return report_dict(analyze(_ws(request), key, draws=draws, record=False))
+    held = getattr(request.app.state, "held", None) or _ws(request)
+    return report_dict(analyze(held, key, draws=draws, record=False))
 
 
 @router.post("/markets/{key}/decision", status_code=201)
@@ -338,7 +339,7 @@ def decide_market_test(
     """Record the decision on a market test; its scorecard is kept with it."""
     from tinylift.service.markets import analyze, decide
 
-    ws = _ws(request)
+    ws = getattr(request.app.state, "held", None) or _ws(request)
     analyze(ws, key)
     return decide(ws, key, body.outcome, body.why, by=user.handle)
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from tinylift.service import markets
 from tinylift.web.auth import workspace_of as _ws
-from tinylift.web.pages import User, _render
+from tinylift.web.pages import User, _held, _render
 
 __all__ = ["router"]
 
@@ -26,7 +26,7 @@ async def markets_page(request: Request, user: User) -> HTMLResponse:
 async def market_page(request: Request, key: str, user: User) -> HTMLResponse:
     from tinylift.reports.markets import figures
 
-    ws = _ws(request)
+    ws = _held(request)  # the series may live in the warehouse this process owns
     test = markets.get_test(ws, key)
     report = await asyncio.to_thread(markets.analyze, ws, key)
     return _render(
