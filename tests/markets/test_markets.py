@@ -292,3 +292,28 @@ def test_a_long_series_file_reads_as_the_wide_one(tmp_path: Path, series: Market
     path.write_text("market,period,metric,value\nDE,2026-01-05,x,1\nDE,2026-01-05,x,2\n")
     with pytest.raises(DataError, match="DE 2026-01-05 x appears twice"):
         read_series(path)
+
+
+def test_a_synthetic_control_design_takes_the_markets_given(series: MarketSeries) -> None:
+    from tinylift.demo.markets import PACKAGING_MARKETS
+
+    d = design_test(series, "returns", treated=list(PACKAGING_MARKETS), periods=8, sims=60)
+    assert not d.randomised
+    assert set(d.treated) == set(PACKAGING_MARKETS)
+    assert d.refused is None
+    assert abs(d.size - 0.05) <= 3 * np.sqrt(0.05 * 0.95 / 60)
+    with pytest.raises(DataError, match="no market XX"):
+        design_test(series, "returns", treated=["XX"], periods=8, sims=5)
+
+
+def test_design_command_takes_a_count_or_the_markets(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["markets", "design", "--metric", "returns", "--weeks", "8", "--sims", "30",
+            "--dir", str(ws)]  # fmt: skip
+    assert main([*args, "--markets", "DE,FR,ES", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert sorted(d["treated"]) == ["DE", "ES", "FR"]
+    assert d["randomised"] is False
+    assert main(args) == 2
+    assert "give --treated N" in capsys.readouterr().err

@@ -103,24 +103,40 @@ def analyze(
 @app.command()
 def design(
     metric: Annotated[str, typer.Option(help="The metric the test is judged on.")],
-    treated: Annotated[int, typer.Option(help="How many markets to treat.")],
     weeks: Annotated[int, typer.Option(help="How many periods the test runs.")],
+    treated: Annotated[
+        int | None, typer.Option(help="How many markets to draw for treatment (stratified).")
+    ] = None,
+    markets: Annotated[
+        str | None,
+        typer.Option(
+            help="Or the markets that will be treated, comma-separated, when they cannot be "
+            "drawn at random (a synthetic-control design)."
+        ),
+    ] = None,
     method: Annotated[str, typer.Option(help="synthetic_control or did.")] = "synthetic_control",
     sims: Annotated[int, typer.Option(help="Simulated tests per lift.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed (the same seed, the same markets).")] = 0,
     dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Choose the markets (stratified by size) and simulate the power on the history."""
+    """Choose the markets (stratified by size), or take the ones given, and simulate the
+    power on the history."""
     from rich.progress import Progress
 
+    from tinylift.errors import ConfigError
     from tinylift.results import plain
     from tinylift.service.markets import design as run
 
+    if (treated is None) == (markets is None):
+        raise ConfigError("give --treated N (markets drawn at random) or --markets A,B,...")
+    chosen: int | list[str] = (
+        treated if treated is not None else [m.strip() for m in (markets or "").split(",")]
+    )
     with Progress(transient=True, console=Console(stderr=True)) as bar:
         bar.add_task(f"simulating {sims} past tests", total=None)
         d = run(
-            workspace(dir), metric, treated=treated, periods=weeks, method=method, sims=sims,
+            workspace(dir), metric, treated=chosen, periods=weeks, method=method, sims=sims,
             seed=seed,
         )  # fmt: skip
     if as_json:

@@ -66,6 +66,8 @@ class Design:
     size: float
     sims: int
     refused: str | None
+    #: markets drawn at random (stratified), or given (a synthetic-control design)
+    randomised: bool = True
 
     _repr_fields = ("metric", "treated", "mde", "refused")
 
@@ -77,7 +79,7 @@ def design_test(
     series: MarketSeries,
     metric: str,
     *,
-    treated: int,
+    treated: int | Sequence[str],
     periods: int,
     method: str = "synthetic_control",
     scale: str = "log",
@@ -86,14 +88,22 @@ def design_test(
     alpha: float = 0.05,
     seed: int = 0,
 ) -> Design:
-    """Markets to treat and the power of treating them for ``periods`` periods."""
+    """Markets to treat and the power of treating them for ``periods`` periods.
+
+    ``treated``: how many markets to draw (stratified randomisation), or the markets
+    that will be treated when they cannot be drawn at random (a synthetic-control
+    design: its power is simulated with those markets at every fake start, so the
+    size check at no lift also says whether the test holds its size for them).
+    """
     y = series.metric(metric)
+    fixed = None if isinstance(treated, int) else series.rows(list(treated))
+    count = int(fixed.sum()) if fixed is not None else int(treated)  # type: ignore[arg-type]
     n, t = y.shape
     log = scale == "log"
     if log and not (y > 0).all():
         raise StatsError(f"{metric} has values of 0 or less: design it on scale level")
-    if not 1 <= treated <= n - 2:
-        raise StatsError(f"treat between 1 and {n - 2} of the {n} markets, not {treated}")
+    if not 1 <= count <= n - 2:
+        raise StatsError(f"treat between 1 and {n - 2} of the {n} markets, not {count}")
     if periods < 1:
         raise StatsError(f"the test must last at least one period, not {periods}")
     if method not in ("synthetic_control", "did"):
@@ -108,7 +118,7 @@ def design_test(
             f"before a fake start to simulate its power ({pre + periods} in all)"
         )
     size_now = y[:, -pre:].mean(axis=1)
-    chosen = stratified_assignment(size_now, treated, rng)
+    chosen = fixed if fixed is not None else stratified_assignment(size_now, count, rng)
     power: list[float] = [math.nan] * len(lifts)
     size = math.nan
     if refused is None:
@@ -117,7 +127,11 @@ def design_test(
         for i in range(sims):
             begin = int(rng.integers(0, t - pre - periods + 1))
             window = y[:, begin : begin + pre + periods]
-            assign = stratified_assignment(window[:, :pre].mean(axis=1), treated, rng)
+            assign = (
+                fixed
+                if fixed is not None
+                else stratified_assignment(window[:, :pre].mean(axis=1), count, rng)
+            )
             for j, lift in enumerate(lifts):
                 w = np.log(window) if log else window.copy()
                 w[assign, pre:] += math.log1p(lift) if log else lift * w[assign, pre:]
@@ -161,4 +175,5 @@ def design_test(
         size=size,
         sims=sims,
         refused=refused,
+        randomised=fixed is None,
     )

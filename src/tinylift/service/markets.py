@@ -241,7 +241,7 @@ def design(
     ws: Workspace,
     metric: str,
     *,
-    treated: int,
+    treated: int | list[str],
     periods: int,
     method: str = "synthetic_control",
     sims: int = 200,
