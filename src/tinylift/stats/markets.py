@@ -205,26 +205,58 @@ def _did_fit(y: F64, tr: NDArray[np.intp], co: NDArray[np.intp], start: int) -> 
 
 def _sets(
     pool: NDArray[np.intp], k: int, draws: int, rng: np.random.Generator, skip: tuple[int, ...]
-) -> list[NDArray[np.intp]]:
+) -> NDArray[np.intp]:
     """Up to ``draws`` distinct sets of ``k`` markets from ``pool`` (all of them when there
-    are no more), never the set ``skip``."""
+    are no more), never the set ``skip``; one set per row, sorted."""
     total = math.comb(len(pool), k)
     if total <= draws + 1:
         import itertools
 
-        return [
-            np.array(c, dtype=np.intp)
-            for c in itertools.combinations(pool.tolist(), k)
-            if c != skip
-        ]
-    seen: set[tuple[int, ...]] = {skip}
-    out: list[NDArray[np.intp]] = []
+        rows = [c for c in itertools.combinations(pool.tolist(), k) if c != skip]
+        return np.array(rows, dtype=np.intp).reshape(len(rows), k)
+    # sets drawn uniformly, the repeats (and the real one) dropped in the order drawn
+    out = np.empty((0, k), dtype=np.intp)
     while len(out) < draws:
-        pick = tuple(sorted(rng.choice(pool, size=k, replace=False).tolist()))
-        if pick not in seen:
-            seen.add(pick)
-            out.append(np.array(pick, dtype=np.intp))
-    return out
+        keys = rng.random((2 * draws, len(pool)))
+        fresh = np.sort(pool[np.argsort(keys, axis=1)[:, :k]], axis=1)
+        both = np.vstack([np.array([skip], dtype=np.intp).reshape(-1, k), out, fresh])
+        _, first = np.unique(both, axis=0, return_index=True)
+        keep = np.sort(first)
+        keep = keep[keep >= (1 if skip else 0)]
+        out = both[keep]
+    return out[:draws]
+
+
+def _batch(
+    method: str,
+    y: F64,
+    sets: NDArray[np.intp],
+    donors: NDArray[np.bool_],
+    start: int,
+    penalty: float,
+    solver: str,
+) -> tuple[F64, F64, F64]:
+    """For each set (a row) analysed as if treated, with the ``donors`` outside it as
+    controls: the estimate, and the root mean squared gap before and after the start."""
+    b, n = len(sets), y.shape[0]
+    member = np.zeros((b, n), dtype=bool)
+    member[np.arange(b)[:, None], sets] = True
+    pools = donors[None, :] & ~member
+    if method == "synthetic_control":
+        gaps = np.empty((b, y.shape[1]))
+        for i in range(b):
+            target, cf = _sc_fit(y, sets[i], np.flatnonzero(pools[i]), start, penalty, solver)
+            gaps[i] = target - cf
+    else:  # the same as _did_fit, for every set at once
+        target = member @ y / sets.shape[1]
+        control = pools @ y / pools.sum(axis=1, keepdims=True)
+        level = target[:, :start].mean(axis=1, keepdims=True)
+        gaps = target - (control - control[:, :start].mean(axis=1, keepdims=True) + level)
+    return (
+        gaps[:, start:].mean(axis=1),
+        np.sqrt(np.mean(gaps[:, :start] ** 2, axis=1)),
+        np.sqrt(np.mean(gaps[:, start:] ** 2, axis=1)),
+    )
 
 
 def _estimate(
@@ -263,24 +295,21 @@ def _estimate(
     # analysed as if treated on the same data -- exact under the null when markets were
     # assigned at random
     sets = _sets(everyone, k, draws, rng, tuple(tr.tolist()))
-    extreme = 0
-    for s in sets:
-        pool = np.setdiff1d(everyone, s, assume_unique=True)
-        e, pre_b, post_b = stat(*fit(s, pool))
-        if method == "synthetic_control":
-            # Abadie et al.: the post/pre ratio of root mean squared gaps, so a placebo
-            # fitted badly before the start does not count as extreme
-            extreme += post_b / max(pre_b, 1e-12) >= post_rmspe / max(pre_rmspe, 1e-12)
-        else:
-            extreme += abs(e) >= abs(effect)
+    e_b, pre_b, post_b = _batch(
+        method, y, sets, np.ones(y.shape[0], dtype=bool), start, penalty, solver
+    )
+    if method == "synthetic_control":
+        # Abadie et al.: the post/pre ratio of root mean squared gaps, so a placebo
+        # fitted badly before the start does not count as extreme
+        ratio = post_rmspe / max(pre_rmspe, 1e-12)
+        extreme = int(np.sum(post_b / np.maximum(pre_b, 1e-12) >= ratio))
+    else:
+        extreme = int(np.sum(np.abs(e_b) >= abs(effect)))
     # the interval: placebo estimates among controls only (untouched by the change),
     # whose spread is the estimate's standard error (placebo variance)
-    placebo = np.array(
-        [
-            stat(*fit(s, np.setdiff1d(co, s, assume_unique=True)))[0]
-            for s in _sets(co, k, min(draws, 199), rng, ())
-        ]
-    )
+    placebo = _batch(
+        method, y, _sets(co, k, min(draws, 199), rng, ()), ~treated, start, penalty, solver
+    )[0]
     se = float(np.std(placebo, ddof=1)) if len(placebo) > 1 else math.nan
     z = sps.norm.ppf(1 - alpha / 2)
     notes = []
