@@ -32,7 +32,7 @@ from tinylift.stats.markets import MIN_PRE_PERIODS, did, synthetic_control
 
 __all__ = ["Design", "design_test", "stratified_assignment"]
 
-LIFTS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
+LIFTS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2)
 POWER = 0.8
 
 
