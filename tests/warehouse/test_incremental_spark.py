@@ -66,7 +66,7 @@ def _subset(company: Company, windows: list[ExperimentWindow]) -> tuple[pa.Table
 
 
 @settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
