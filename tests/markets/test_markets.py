@@ -317,3 +317,20 @@ def test_design_command_takes_a_count_or_the_markets(
     assert d["randomised"] is False
     assert main(args) == 2
     assert "give --treated N" in capsys.readouterr().err
+
+
+def test_a_rollout_on_the_level_scale_reports_metric_units(
+    series: MarketSeries, tests_file: Path
+) -> None:
+    from tinylift.service.markets import report_dict
+
+    test = parse_tests(tests_file).tests[1].model_copy(update={"scale": "level"})
+    level = report_dict(analyze_market_test(series, test))
+    logged = report_dict(analyze_market_test(series, parse_tests(tests_file).tests[1]))
+    assert level["scale"] == "level"
+    assert logged["scale"] == "log"
+    rollout = analyze_market_test(series, test).rollout
+    assert rollout is not None
+    assert level["rollout"] == pytest.approx(rollout.effect)  # units, not expm1 of units
+    assert abs(level["rollout"]) > 1  # accessory units per market-week, not a share
+    assert abs(logged["rollout"]) < 1  # a relative lift

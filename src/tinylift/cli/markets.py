@@ -69,10 +69,11 @@ def _print_report(r: dict[str, Any]) -> None:
             )
         if row["note"]:
             out.print(f"[yellow]{row['metric']}: {row['note']}[/]")
-    if r.get("naive"):
+    if r.get("naive") is not None:
+        show = _pct if r["scale"] == "log" else (lambda x: f"{x:+,.1f} per market-period")
         out.print(
-            f"two-way fixed effects would say {_pct(r['naive'])} (biased under a staggered "
-            f"roll-out whose effect grows); Callaway-Sant'Anna says {_pct(r['rollout'])}"
+            f"two-way fixed effects would say {show(r['naive'])} (biased under a staggered "
+            f"roll-out whose effect grows); Callaway-Sant'Anna says {show(r['rollout'])}"
         )
     d = r["decision"]
     out.print(f"recommendation: [bold]{d['recommendation'].upper()}[/]")

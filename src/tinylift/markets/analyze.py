@@ -68,6 +68,8 @@ class MarketReport(Result):
     naive: StaggeredEffect | None
     decision: Decision
     complete: bool
+    #: log: estimates are of log values (relative lifts); level: in metric units
+    scale: str = "log"
 
     _repr_fields = ("key", "method", "complete")
 
@@ -219,4 +221,5 @@ def analyze_market_test(
         naive=naive,
         decision=decision,
         complete=complete,
+        scale=test.scale,
     )

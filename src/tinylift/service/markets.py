@@ -261,6 +261,9 @@ def report_dict(report: MarketReport) -> dict[str, Any]:
 
     from tinylift.results import plain
 
+    def as_scale(value: float) -> float:
+        return math.expm1(value) if report.scale == "log" else value
+
     rows = [plain(r) for r in report.rows]
     return {
         "key": report.key,
@@ -271,8 +274,10 @@ def report_dict(report: MarketReport) -> dict[str, Any]:
         "periods": [p.isoformat() for p in report.periods],
         "complete": report.complete,
         "rows": rows,
-        "rollout": math.expm1(report.rollout.effect) if report.rollout else None,
-        "naive": math.expm1(report.naive.effect) if report.naive else None,
+        # the roll-out's two estimates: relative lifts on a log scale, else metric units
+        "scale": report.scale,
+        "rollout": as_scale(report.rollout.effect) if report.rollout else None,
+        "naive": as_scale(report.naive.effect) if report.naive else None,
         "weights": (
             dict(zip(report.controls, report.primary.weights.tolist(), strict=True))
             if report.primary is not None and len(report.primary.weights)
