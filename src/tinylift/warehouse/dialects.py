@@ -31,10 +31,14 @@ FAR_FUTURE: Final = datetime(2200, 1, 1, tzinfo=UTC)
 def by_experiment(
     key: ir.StringValue, values: dict[str, datetime], like: ir.TimestampValue
 ) -> ir.TimestampValue:
-    """A per-experiment constant as a CASE expression (deterministic SQL, no temp tables).
+    """A per-experiment constant as a CASE expression (deterministic SQL, no temp tables),
+    for rows of the experiments in ``values`` only (the callers filter them first).
 
-    Literals take the type of ``like``: zone-aware (DuckDB) or zone-less in
-    UTC (Spark, whose session time zone is UTC).
+    Experiments sharing a value share a branch (``key IN (...)``), and one value for
+    all is a plain literal: most windows of a refresh share their cutoff, and a
+    branch per experiment costs a comparison per row and per experiment, and a
+    large expression to compile. Literals take the type of ``like``: zone-aware
+    (DuckDB) or zone-less in UTC (Spark, whose session time zone is UTC).
     """
     typ = like.type()
 
@@ -43,9 +47,18 @@ def by_experiment(
             v = v.astimezone(UTC).replace(tzinfo=None)
         return ibis.literal(v, type=typ)
 
+    groups: dict[datetime, list[str]] = {}
+    for k, v in values.items():
+        groups.setdefault(v, []).append(k)
+    if not groups:
+        return lit(FAR_FUTURE)
+    # the most shared value is the default branch
+    *rest, (common, _) = sorted(groups.items(), key=lambda kv: len(kv[1]))
+    if not rest:
+        return lit(common)
     return ibis.cases(
-        *[(key == ibis.literal(k), lit(v)) for k, v in values.items()],
-        else_=lit(FAR_FUTURE),
+        *[(key.isin(keys) if len(keys) > 1 else key == keys[0], lit(v)) for v, keys in rest],
+        else_=lit(common),
     )
 
 

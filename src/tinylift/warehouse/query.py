@@ -448,7 +448,8 @@ def units_from_state(
         exp_end=by_experiment(
             s.experiment_key, {w.key: w.end or FAR_FUTURE for w in windows}, s.entry_ts
         ),
-        xi=experiment_index(s.experiment_key, windows),
+        # the key of attributes known apart (no other use: a large CASE to compile)
+        **({"xi": experiment_index(s.experiment_key, windows)} if units is not None else {}),
     )
     entries = with_dimensions(entries, dialect, attributes, units)
     # measures of units seen in several variants count for nothing (as in units_of)

@@ -349,14 +349,26 @@ def _write_index(
     seq: int,
 ) -> None:
     """Each experiment's watermark and the measures its state holds (column -> key)."""
+    rows = []
     for w in [*rebuild, *forward]:
         start, enrol, end = bounds(w)
         keep = states[w.key]["measures"] if w in forward else computed
-        con.execute(f"DELETE FROM {INDEX} WHERE experiment_key = ?", [w.key])
-        con.execute(
-            f"INSERT INTO {INDEX} VALUES (?, ?, ?, ?, ?, ?, now())",
-            [w.key, start, enrol, end, seq, json.dumps(keep)],
-        )
+        rows.append([w.key, start, enrol, end, seq, json.dumps(keep)])
+    if not rows:
+        return
+    con.execute(
+        f"DELETE FROM {INDEX} WHERE experiment_key IN (SELECT unnest(?::VARCHAR[]))",
+        [[r[0] for r in rows]],
+    )
+    _insert_rows(con, INDEX, rows, ["VARCHAR", *["TIMESTAMPTZ"] * 3, "BIGINT", "VARCHAR"], "now()")
+
+
+def _insert_rows(
+    con: Any, table: str, rows: list[list[Any]], types: list[str], *extra: str
+) -> None:
+    """Rows into a table in one statement (executemany costs a statement per row)."""
+    picks = ", ".join([*(f"unnest(?::{t}[])" for t in types), *extra])
+    con.execute(f"INSERT INTO {table} SELECT {picks}", [list(c) for c in zip(*rows, strict=True)])
 
 
 def _insert(engine: DuckDBEngine, expr: ir.Table, names: dict[str, str]) -> None:
@@ -412,36 +424,41 @@ def _forward(
         "CREATE OR REPLACE TEMP TABLE _tl_marks (experiment_key VARCHAR, since_seq BIGINT, "
         "since_ts TIMESTAMPTZ, enrol_from TIMESTAMPTZ, cutoff TIMESTAMPTZ, xi SMALLINT)"
     )
-    con.executemany(
-        "INSERT INTO _tl_marks VALUES (?, ?, ?, ?, ?, ?)",
+    marks = [
         [
-            [
-                w.key,
-                states[w.key]["seq"],
-                states[w.key]["cutoff"],
-                states[w.key]["enrol_end"],
-                bounds(w)[2],
-                i,
-            ]
-            for i, w in enumerate(windows)
-        ],
-    )
+            w.key,
+            states[w.key]["seq"],
+            states[w.key]["cutoff"],
+            states[w.key]["enrol_end"],
+            bounds(w)[2],
+            i,
+        ]
+        for i, w in enumerate(windows)
+    ]
+    _insert_rows(con, "_tl_marks", marks, ["VARCHAR", "BIGINT", *["TIMESTAMPTZ"] * 3, "SMALLINT"])
     # exposures not yet seen: loaded after the watermark, or in enrolment's extension
     # (two plain range conditions rather than one OR: each lets the engine skip the
-    # row groups outside it, as rows arrive in load order and mostly in time order)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tl_x AS
-        SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
-        WHERE e.load_seq > ? AND e.load_seq <= {seq1} AND e.load_seq > m.since_seq
+    # row groups outside it, as rows arrive in load order and mostly in time order;
+    # experiments whose enrolment had already ended have no extension to read)
+    since_seq = min(states[w.key]["seq"] for w in windows)
+    query = f"""SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
+        WHERE e.load_seq > {since_seq} AND e.load_seq <= {seq1} AND e.load_seq > m.since_seq"""
+    grown = [w.key for w in windows if bounds(w)[1] > states[w.key]["enrol_end"]]
+    if grown:
+        query += f"""
         UNION ALL
         SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
         WHERE e.timestamp >= ? AND e.load_seq <= ? AND e.timestamp >= m.enrol_from
-          AND e.load_seq <= m.since_seq""",
+          AND e.load_seq <= m.since_seq AND m.experiment_key IN (SELECT unnest(?::VARCHAR[]))"""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _tl_x AS {query}",
         [
-            min(states[w.key]["seq"] for w in windows),
-            min(states[w.key]["enrol_end"] for w in windows),
-            max(states[w.key]["seq"] for w in windows),
-        ],
+            min(states[k]["enrol_end"] for k in grown),
+            max(states[k]["seq"] for k in grown),
+            grown,
+        ]
+        if grown
+        else [],
     )
     new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_new AS {engine.compile(new)}")
@@ -540,13 +557,38 @@ def _forward(
         )
     # the touched units, from all their rows
     if touched:
+        since = _touched_since(con, seq1)
         ex = engine.table(exposures)
+        ex = ex.filter(ex.timestamp >= ibis.literal(since))
         t = engine.table("_tl_touched")
         tex = ex.semi_join(t, [ex.experiment_key == t.experiment_key, ex.unit_id == t.unit_id])
         tu = t.select("unit_id").distinct()
         tev = engine.table(events)
+        # events reach an entry from span[0] days before it (the CUPED pre-period)
+        tev = tev.filter(tev.timestamp >= ibis.literal(since + timedelta(days=plan.span[0])))
         tev = tev.semi_join(tu, tev.unit_id == tu.unit_id)
         _insert(engine, state_rows(tex, tev, plan, windows, engine.dialect, names), names)
     for name in ("_tl_marks", "_tl_x", "_tl_new", "_tl_touched", "_tl_ev", "_tl_delta"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return touched, min(changed, default=FAR_FUTURE)
+
+
+def _touched_since(con: Any, seq1: int) -> datetime:
+    """The earliest time a rebuilt entry can have.
+
+    A new entry, or one moved earlier, starts at its earliest new exposure: its
+    older exposures are all later (they made the entry the state holds), so the
+    rows before it need not be read (rows arrive in time order: the engine skips
+    them unread). A restated unit's rows were rewritten: nothing bounds them.
+    """
+    [(restated,)] = con.execute(
+        f"SELECT count(*) FROM restated r JOIN _tl_marks m "
+        f"ON r.load_seq > m.since_seq AND r.load_seq <= {seq1}"
+    ).fetchall()
+    if restated:
+        return FAR_PAST
+    [(since,)] = con.execute(
+        "SELECT min(n.entry_ts) FROM _tl_new n JOIN _tl_touched t "
+        "ON n.experiment_key = t.experiment_key AND n.unit_id = t.unit_id"
+    ).fetchall()
+    return since or FAR_PAST
