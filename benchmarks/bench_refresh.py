@@ -18,8 +18,9 @@ For each size (events), on the simulated company loaded into a DuckDB file:
 The incremental refresh (``--jobs daily`` runs them all): the company as of
 the last day two experiments of its calendar enrol (rows after it dropped:
 later, little runs and a refresh has little to do; --sizes 1.12e8 leaves
-100 M events), without that day, refreshed once with the state kept (not timed), then that day
-(~1/365 of the rows) appended as a new load; on a fresh copy each time:
+100 M events; rows in time order, as daily loads leave them), without that
+day, refreshed once with the state kept (not timed), then that day (~1/365
+of the rows) appended as a new load; on a fresh copy each time:
 
 - day-floor: DuckDB's bare scan of that load's events and exposures;
 - entries-floor: DuckDB's bare scan of the state rows the refresh reads: the
@@ -141,12 +142,19 @@ def build_incremental(db: Path) -> Path:
                 SELECT experiment_key, date_trunc('day', timestamp) AS day,
                     count(*) / sum(count(*)) OVER (PARTITION BY experiment_key) AS share
                 FROM exposures WHERE experiment_key IN (SELECT unnest(?::VARCHAR[]))
-                GROUP BY ALL)
+                GROUP BY experiment_key, day)
             WHERE share >= 0.01 GROUP BY day HAVING count(*) >= 2)""",
         [keys],
     ).fetchone()[0]  # type: ignore[index]
     for t in ("events", "exposures"):
-        con.execute(f"DELETE FROM {t} WHERE timestamp >= ?", [last + timedelta(days=1)])
+        # rows in time order, as a year of daily loads leaves them (the simulator
+        # writes them user by user), those after the day dropped
+        con.execute(
+            f"CREATE TABLE sorted_{t} AS SELECT * FROM {t} WHERE timestamp < ? ORDER BY timestamp",
+            [last + timedelta(days=1)],
+        )
+        con.execute(f"DROP TABLE {t}")
+        con.execute(f"ALTER TABLE sorted_{t} RENAME TO {t}")
     for t in ("events", "exposures"):
         con.execute(f"CREATE TABLE next_{t} AS SELECT * FROM {t} WHERE timestamp >= ?", [last])
         con.execute(f"DELETE FROM {t} WHERE timestamp >= ?", [last])

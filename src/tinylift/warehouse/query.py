@@ -225,6 +225,7 @@ def _units(
     plan: Plan,
     exclude: bool,
     attributes: Sequence[str] = (),
+    extra: Sequence[str] = (),
 ) -> ir.Table:
     """One row per entry, multi-variant ones included (flagged, excluded from results).
 
@@ -252,6 +253,7 @@ def _units(
         entries.platform,
         entries.mixed,
         *[entries[dimension_column(a)] for a in attributes],
+        *[entries[c] for c in extra],
         entry_day=entries.entry_ts.date(),
         **done,
         **{c: u[c].fill_null(0.0) for c in plan.measures.values()},
@@ -432,9 +434,11 @@ def units_from_state(
     units: ir.Table | None = None,
     since: Mapping[str, datetime] | None = None,
     until: Mapping[str, datetime] | None = None,
+    split: Mapping[str, datetime] | None = None,
 ) -> ir.Table:
     """The per-unit table of :func:`units_of`, read from the incremental state: every
-    entry, or (``since``, ``until``: per experiment) those that entered in between."""
+    entry, or (``since``, ``until``: per experiment) those that entered in between;
+    ``split`` adds a flag ``before_split`` (entered before the experiment's time)."""
     s = state.filter(state.experiment_key.isin([w.key for w in windows]))
     # the earliest bound alone lets the engine skip old rows (the state is ordered by
     # experiment and entry); the per-experiment bound then picks exactly
@@ -450,13 +454,19 @@ def units_from_state(
         ),
         # the key of attributes known apart (no other use: a large CASE to compile)
         **({"xi": experiment_index(s.experiment_key, windows)} if units is not None else {}),
+        **(
+            {"before_split": s.entry_ts < by_experiment(s.experiment_key, dict(split), s.entry_ts)}
+            if split
+            else {}
+        ),
     )
     entries = with_dimensions(entries, dialect, attributes, units)
     # measures of units seen in several variants count for nothing (as in units_of)
     entries = entries.mutate(
         **{c: ibis.ifelse(entries.mixed, 0.0, entries[names[c]]) for c in plan.measures.values()}
     )
-    return _units(entries, None, plan, exclude_in_progress, attributes)
+    extra = ["before_split"] if split else []
+    return _units(entries, None, plan, exclude_in_progress, attributes, extra)
 
 
 def compile_refresh(

@@ -338,19 +338,20 @@ def _frozen_split(
     boundary = {
         w.key: max(frozen_boundary(plan, w.end or FAR_FUTURE), start[w.key]) for w in experiments
     }
-    # each entry is aggregated once: after the new boundary (live), or between the old
-    # and the new one (moving into the kept sums)
-    live, names = finish(view(since=boundary), plan)
-    moving, _ = finish(view(since=start, until=boundary), plan)
+    # each entry is aggregated once, in one query: after the new boundary (live), or
+    # between the old and the new one (moving into the kept sums)
+    both, names = finish(view(since=start, split=boundary), plan)
     sql = ""
     new: dict[str, tuple[str | None, pa.Table]] = {}
     for name, keys_ in split.items():
         group = keys_[1] if len(keys_) == 3 else None
-        query = live.group_by(by(keys_)).aggregate(**moment_aggs(live, names))
+        query = both.group_by([*by(keys_), "before_split"]).aggregate(**moment_aggs(both, names))
         sql = sql or engine.compile(query)
-        now = engine.execute(query)
+        result = engine.execute(query)
+        moving = result.column("before_split").to_numpy(zero_copy_only=False).astype(bool)
+        now = result.filter(pa.array(~moving)).drop_columns(["before_split"])
+        gained = result.filter(pa.array(moving)).drop_columns(["before_split"])
         old = frozen_table(rows, name, group, now.schema)
-        gained = engine.execute(moving.group_by(by(keys_)).aggregate(**moment_aggs(moving, names)))
         kept_now = _add([old, gained.cast(now.schema)], by(keys_))
         kept_now = kept_now.select(now.schema.names).cast(now.schema)
         results[name] += [now, kept_now]

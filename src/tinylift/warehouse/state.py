@@ -65,6 +65,8 @@ __all__ = [
 #: The per-entry state, and one row per experiment with its watermark.
 STATE: Final = "tl_units"
 INDEX: Final = "tl_state"
+#: Per data table, the latest timestamp among its rows of loads up to ``seq``.
+LATEST: Final = "tl_latest"
 
 _ENTRY_TYPES: Final = {
     "experiment_key": "VARCHAR",
@@ -266,6 +268,8 @@ def _update(
         )
     computed = {names[c]: list(key) for key, c in plan.measures.items()}
     _write_index(con, rebuild, forward, states, computed, seq1)
+    for table in (exposures, events):
+        _mark_latest(con, table, seq1)
     oldest = min((states[w.key]["seq"] for w in forward), default=seq1)
     loads = int(
         con.execute(
@@ -309,6 +313,9 @@ def _ensure(con: Any, exposures: str, events: str, columns: list[str]) -> None:
     con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS seq BIGINT")
     con.execute(
         "CREATE TABLE IF NOT EXISTS restated (kind VARCHAR, unit_id VARCHAR, load_seq BIGINT)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {LATEST} (tbl VARCHAR, seq BIGINT, max_ts TIMESTAMPTZ)"
     )
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {INDEX} (experiment_key VARCHAR PRIMARY KEY, "
@@ -444,7 +451,9 @@ def _forward(
     query = f"""SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
         WHERE e.load_seq > {since_seq} AND e.load_seq <= {seq1} AND e.load_seq > m.since_seq"""
     grown = [w.key for w in windows if bounds(w)[1] > states[w.key]["enrol_end"]]
-    if grown:
+    # (none loaded up to the watermark is timed in the extension: nothing to read)
+    seen = _latest(con, exposures, max((states[k]["seq"] for k in grown), default=0))
+    if grown and (seen is None or seen >= min(states[k]["enrol_end"] for k in grown)):
         query += f"""
         UNION ALL
         SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
@@ -457,7 +466,7 @@ def _forward(
             max(states[k]["seq"] for k in grown),
             grown,
         ]
-        if grown
+        if "UNION ALL" in query
         else [],
     )
     new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
@@ -482,28 +491,42 @@ def _forward(
     touched = int(con.execute("SELECT count(*) FROM _tl_touched").fetchone()[0])  # type: ignore[index]
     # the earliest entry this update changes: touched ones (as they were and as they
     # will be) and those that saw another variant
-    queries = []
+    # (each read of the state names its experiments as constants: the state is ordered
+    # by experiment, so the others' rows are skipped unread, which a join cannot do)
+    keys = [r[0] for r in con.execute("SELECT DISTINCT experiment_key FROM _tl_touched").fetchall()]
+    mine = "s.experiment_key IN (SELECT unnest(?::VARCHAR[]))"
+    queries: list[tuple[str, list[Any]]] = []
     if touched:
         queries += [
-            f"""SELECT min(s.entry_ts) FROM {STATE} s JOIN _tl_touched t
-                ON s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id""",
-            """SELECT min(n.entry_ts) FROM _tl_new n JOIN _tl_touched t
+            (
+                f"""SELECT min(s.entry_ts) FROM {STATE} s JOIN _tl_touched t
+                ON s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id
+                WHERE {mine}""",
+                [keys],
+            ),
+            (
+                """SELECT min(n.entry_ts) FROM _tl_new n JOIN _tl_touched t
                 ON n.experiment_key = t.experiment_key AND n.unit_id = t.unit_id""",
+                [],
+            ),
         ]
     if enrolling:
         queries.append(
-            f"""SELECT min(s.entry_ts) FROM {STATE} s JOIN _tl_new n
+            (
+                f"""SELECT min(s.entry_ts) FROM {STATE} s JOIN _tl_new n
                 ON s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
-            WHERE s.experiment_key IN (SELECT DISTINCT experiment_key FROM _tl_new)
-              AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)"""
+                WHERE {mine}
+                  AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)""",
+                [enrolling],
+            )
         )
-    changed = [v for q in queries for (v,) in con.execute(q).fetchall() if v is not None]
+    changed = [v for q, a in queries for (v,) in con.execute(q, a).fetchall() if v is not None]
     if enrolling:  # another variant seen by a unit whose entry stays
         con.execute(
             f"""UPDATE {STATE} AS s SET variant_key = least(s.variant_key, n.variant_key),
                 variant_max = greatest(s.variant_max, n.variant_max)
             FROM _tl_new n
-            WHERE s.experiment_key IN (SELECT unnest(?::VARCHAR[]))
+            WHERE {mine}
               AND s.experiment_key = n.experiment_key AND s.unit_id = n.unit_id
               AND (n.variant_key < s.variant_key OR n.variant_max > s.variant_max)""",
             [enrolling],
@@ -511,17 +534,21 @@ def _forward(
     if touched:
         con.execute(
             f"""DELETE FROM {STATE} AS s USING _tl_touched t
-            WHERE s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id"""
+            WHERE {mine} AND s.experiment_key = t.experiment_key AND s.unit_id = t.unit_id""",
+            [keys],
         )
     # events not yet counted (read once), added to the entries that stay
     min_seq = min(states[w.key]["seq"] for w in windows)
     min_ts = min(states[w.key]["cutoff"] for w in windows)
+    query = f"SELECT * FROM {events} WHERE load_seq > {min_seq} AND load_seq <= {seq1}"
+    # rows loaded before, timed at or after the old cutoff (none, mostly: a scan by
+    # time is skipped when no row loaded up to the watermark is that late)
+    seen = _latest(con, events, min_seq)
+    if seen is None or seen >= min_ts:
+        query += f" UNION ALL SELECT * FROM {events} WHERE timestamp >= ? AND load_seq <= {min_seq}"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _tl_ev AS
-        SELECT * FROM {events} WHERE load_seq > ? AND load_seq <= {seq1}
-        UNION ALL
-        SELECT * FROM {events} WHERE timestamp >= ? AND load_seq <= ?""",
-        [min_seq, min_ts, min_seq],
+        f"CREATE OR REPLACE TEMP TABLE _tl_ev AS {query}",
+        [min_ts] if "UNION ALL" in query else [],
     )
     first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM _tl_ev").fetchall()[0]
     held = [names[c] for c in plan.measures.values()]
@@ -571,6 +598,32 @@ def _forward(
     for name in ("_tl_marks", "_tl_x", "_tl_new", "_tl_touched", "_tl_ev", "_tl_delta"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return touched, min(changed, default=FAR_FUTURE)
+
+
+def _latest(con: Any, table: str, seq: int) -> datetime | None:
+    """A time no row of ``table`` loaded up to ``seq`` is at or after (None: unknown)."""
+    rows = con.execute(f"SELECT seq, max_ts FROM {LATEST} WHERE tbl = ?", [table]).fetchall()
+    if not rows or rows[0][0] < seq:
+        return None
+    return rows[0][1] or FAR_PAST
+
+
+def _mark_latest(con: Any, table: str, seq1: int) -> None:
+    """Bring the latest time of ``table``'s rows forward to load ``seq1``: from the
+    loads after the last mark alone (a range of load numbers, read without the rest);
+    the first time, from every row. Rows restated away can only lower the true
+    latest time: the mark stays an upper bound."""
+    rows = con.execute(f"SELECT seq, max_ts FROM {LATEST} WHERE tbl = ?", [table]).fetchall()
+    if rows and rows[0][0] == seq1:
+        return
+    seq0, old = (rows[0][0], rows[0][1]) if rows else (-1, None)
+    [(new,)] = con.execute(
+        f"SELECT max(timestamp) FROM {table} WHERE load_seq > ? AND load_seq <= ?",
+        [seq0, seq1],
+    ).fetchall()
+    latest = max((t for t in (old, new) if t is not None), default=None)
+    con.execute(f"DELETE FROM {LATEST} WHERE tbl = ?", [table])
+    con.execute(f"INSERT INTO {LATEST} VALUES (?, ?, ?)", [table, seq1, latest])
 
 
 def _touched_since(con: Any, seq1: int) -> datetime:
