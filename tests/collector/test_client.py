@@ -182,7 +182,7 @@ def test_a_steady_stream_survives_three_kill_9_restarts_one_of_30_seconds(
     sender.start()
     try:
         for down in (30, 3, 3):
-            time.sleep(4)
+            time.sleep(2)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
             time.sleep(down)  # a slow restart first: the client keeps what it was given

@@ -171,7 +171,7 @@ def test_rows_sent_twice_and_a_restated_load_are_folded_in_exactly(
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
