@@ -453,22 +453,19 @@ def _forward(
     grown = [w.key for w in windows if bounds(w)[1] > states[w.key]["enrol_end"]]
     # (none loaded up to the watermark is timed in the extension: nothing to read)
     seen = _latest(con, exposures, max((states[k]["seq"] for k in grown), default=0))
+    params: list[Any] = []
     if grown and (seen is None or seen >= min(states[k]["enrol_end"] for k in grown)):
         query += f"""
         UNION ALL
         SELECT e.* FROM {exposures} e JOIN _tl_marks m USING (experiment_key)
         WHERE e.timestamp >= ? AND e.load_seq <= ? AND e.timestamp >= m.enrol_from
           AND e.load_seq <= m.since_seq AND m.experiment_key IN (SELECT unnest(?::VARCHAR[]))"""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _tl_x AS {query}",
-        [
+        params = [
             min(states[k]["enrol_end"] for k in grown),
             max(states[k]["seq"] for k in grown),
             grown,
         ]
-        if "UNION ALL" in query
-        else [],
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_x AS {query}", params)
     new = state_entries(engine.table("_tl_x"), windows, engine.dialect)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_new AS {engine.compile(new)}")
     # Only experiments with new exposures are probed for new or moved entries
@@ -544,12 +541,11 @@ def _forward(
     # rows loaded before, timed at or after the old cutoff (none, mostly: a scan by
     # time is skipped when no row loaded up to the watermark is that late)
     seen = _latest(con, events, min_seq)
+    params = []
     if seen is None or seen >= min_ts:
         query += f" UNION ALL SELECT * FROM {events} WHERE timestamp >= ? AND load_seq <= {min_seq}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _tl_ev AS {query}",
-        [min_ts] if "UNION ALL" in query else [],
-    )
+        params = [min_ts]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tl_ev AS {query}", params)
     first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM _tl_ev").fetchall()[0]
     held = [names[c] for c in plan.measures.values()]
     if first is not None:
