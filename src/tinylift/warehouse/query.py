@@ -21,7 +21,7 @@ column names (m0, m1 ...), never as SQL text.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import combinations_with_replacement
 from typing import Final
 
@@ -50,7 +50,9 @@ __all__ = [
     "moment_aggs",
     "state_delta",
     "state_entries",
+    "state_entry_rows",
     "state_rows",
+    "state_rows_between",
     "units_from_state",
     "units_of",
 ]
@@ -394,7 +396,53 @@ def state_rows(
         exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
         events = events.filter(unit_part(events.unit_id, parts) == part)
     entries = _entry_rows(exposures, windows, dialect, attributes=True, state=True)
-    per_unit = _per_unit(events, entries, plan, dialect)
+    return _state_select(entries, _per_unit(events, entries, plan, dialect), plan, names)
+
+
+def state_entry_rows(
+    exposures: ir.Table,
+    windows: Sequence[ExperimentWindow],
+    dialect: str,
+    part: int = 0,
+    parts: int = 1,
+) -> ir.Table:
+    """Entries as :func:`state_rows_between` measures them (one share of the units)."""
+    if parts > 1:
+        exposures = exposures.filter(unit_part(exposures.unit_id, parts) == part)
+    return _entry_rows(exposures, windows, dialect, attributes=True, state=True)
+
+
+def state_rows_between(
+    entries: ir.Table,
+    events: ir.Table,
+    plan: Plan,
+    dialect: str,
+    names: dict[str, str],
+    since: datetime,
+    until: datetime,
+) -> ir.Table:
+    """The state rows of the entries (:func:`state_entry_rows`) that entered in
+    [since, until), from the events that can reach them alone.
+
+    An entry at e counts events in [e + span[0], e + span[1]) days, so these
+    entries need events in [since + span[0], until + span[1]) days only: where
+    rows lie roughly in time order (daily loads) the engine skips the rest, and
+    each slice's join meets a unit's events of those weeks alone, not of the year.
+    """
+    lo, hi = plan.span
+    v = entries.filter(
+        (entries.entry_ts >= ibis.literal(since)) & (entries.entry_ts < ibis.literal(until))
+    )
+    ev = events.filter(
+        (events.timestamp >= ibis.literal(since + timedelta(days=lo)))
+        & (events.timestamp < ibis.literal(until + timedelta(days=hi)))
+    )
+    return _state_select(v, _per_unit(ev, v, plan, dialect), plan, names)
+
+
+def _state_select(
+    entries: ir.Table, per_unit: ir.Table, plan: Plan, names: dict[str, str]
+) -> ir.Table:
     u = entries.left_join(
         per_unit, [entries.xi == per_unit.xi, entries.unit_id == per_unit.unit_id]
     )

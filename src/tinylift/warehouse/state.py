@@ -48,7 +48,14 @@ from tinylift.warehouse.contract import ExperimentWindow, StateReport
 from tinylift.warehouse.dialects import FAR_FUTURE, FAR_PAST
 from tinylift.warehouse.engine import DuckDBEngine, Engine
 from tinylift.warehouse.plan import MeasureKey, Plan
-from tinylift.warehouse.query import STATE_COLUMNS, state_delta, state_entries, state_rows
+from tinylift.warehouse.query import (
+    STATE_COLUMNS,
+    state_delta,
+    state_entries,
+    state_entry_rows,
+    state_rows,
+    state_rows_between,
+)
 
 __all__ = [
     "STATE",
@@ -397,6 +404,9 @@ def _rebuild(
     events: str,
     on_progress: Progress | None,
 ) -> None:
+    """Every entry of ``windows`` from all the data: entries first (a share of the units
+    at a time, for the group-by's memory), then their measures a slice of entry time
+    at a time (each slice reads only the events that can reach it)."""
     con = engine.raw
     keys = [w.key for w in windows]
     con.execute(
@@ -404,14 +414,41 @@ def _rebuild(
     )
     ex, ev = engine.table(exposures), engine.table(events)
     parts = engine.unit_parts(ex.filter(ex.experiment_key.isin(keys)))
-    for part in range(parts):
+    entries = engine.cache_parts(
+        [state_entry_rows(ex, windows, engine.dialect, part, parts) for part in range(parts)]
+    )
+    first, last = engine.execute(
+        entries.aggregate(first=entries.entry_ts.min(), last=entries.entry_ts.max())
+    ).to_pylist()[0].values()
+    slices = _slices(first, last)
+    for i, (since, until) in enumerate(slices):
         _insert(
             engine,
-            state_rows(ex, ev, plan, windows, engine.dialect, names, part, parts),
+            state_rows_between(entries, ev, plan, engine.dialect, names, since, until),
             names,
         )
         if on_progress:
-            on_progress("shares of units rebuilt", part + 1, parts)
+            on_progress("slices of entry time rebuilt", i + 1, len(slices))
+    engine.release(entries)
+
+
+#: Days of entry time measured together in a rebuild: each slice reads the events of
+#: itself and of the window around it (span days), so wider slices read fewer events
+#: twice and narrower ones meet fewer of a unit's events per entry in the join.
+SLICE_DAYS: Final = 30
+
+
+def _slices(first: datetime | None, last: datetime | None) -> list[tuple[datetime, datetime]]:
+    """Consecutive [since, until) ranges covering every entry time in [first, last]."""
+    if first is None or last is None:
+        return []
+    out = []
+    since = first
+    while since <= last:
+        until = since + timedelta(days=SLICE_DAYS)
+        out.append((since, until))
+        since = until
+    return out
 
 
 def _forward(
