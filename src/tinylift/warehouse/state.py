@@ -417,10 +417,10 @@ def _rebuild(
     entries = engine.cache_parts(
         [state_entry_rows(ex, windows, engine.dialect, part, parts) for part in range(parts)]
     )
-    first, last = engine.execute(
+    span = engine.execute(
         entries.aggregate(first=entries.entry_ts.min(), last=entries.entry_ts.max())
-    ).to_pylist()[0].values()
-    slices = _slices(first, last)
+    ).to_pylist()[0]
+    slices = _slices(span["first"], span["last"])
     for i, (since, until) in enumerate(slices):
         _insert(
             engine,
