@@ -283,6 +283,20 @@ def incremental_job(name: str, db: str) -> float:
         work.unlink(missing_ok=True)
 
 
+def _measures(con: Any) -> list[str]:
+    """The state's measure columns."""
+    from tinylift.warehouse.state import STATE
+
+    return [
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND column_name LIKE 's\\_%' ESCAPE '\\'",
+            [STATE],
+        ).fetchall()
+    ]
+
+
 def plan_lo(catalog: object, windows: list[object]) -> int:
     """The earliest day, relative to entry, any measure reads (-28: the pre-period)."""
     from tinylift.warehouse.plan import Plan
@@ -307,14 +321,7 @@ def _day_write(con: Any, catalog: object, windows: list[object]) -> list[tuple[s
                                   WHERE {new}) x
             ANTI JOIN {STATE} s USING (experiment_key, unit_id))"""
     )
-    measures = [
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = ? AND column_name LIKE 's\\_%' ESCAPE '\\'",
-            [STATE],
-        ).fetchall()
-    ]
+    measures = _measures(con)
     sets = ", ".join(f"{c} = s.{c} + 1" for c in measures)
     return [
         ("BEGIN", []),
@@ -379,14 +386,7 @@ def _scan_touched(con: Any, catalog: object, windows: list[object]) -> None:
         first - timedelta(days=plan.span[1]),
         frozen_boundary(plan, windows[0].end - timedelta(days=1)),  # type: ignore[attr-defined]
     )
-    measures = [
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = ? AND column_name LIKE 's\\_%' ESCAPE '\\'",
-            [STATE],
-        ).fetchall()
-    ]
+    measures = _measures(con)
     con.execute(
         f"SELECT min(experiment_key), min(unit_id), max(entry_ts) FROM {STATE} "
         "WHERE experiment_key IN (SELECT DISTINCT experiment_key FROM exposures "
