@@ -67,7 +67,7 @@ def _at(windows: list[ExperimentWindow], cutoff: datetime) -> list[ExperimentWin
 def _both(
     path: Path, catalog: Catalog, windows: list[ExperimentWindow], **kw: object
 ) -> tuple[Refresh, Refresh]:
-    eng = DuckDBEngine(path)
+    eng = DuckDBEngine(path, slice_entries=1)  # the rebuild in slices of entry time
     try:
         inc = refresh(eng, catalog, windows, incremental=True, **kw)  # type: ignore[arg-type]
         full = refresh(eng, catalog, windows, **kw)  # type: ignore[arg-type]

@@ -105,7 +105,11 @@ class DuckDBEngine(Engine):
         read_only: bool = False,
         memory_limit: str | None = "6GB",
         exposures_per_part: int = 25_000_000,
+        slice_entries: int = 1_000_000,
     ) -> None:
+        #: a state rebuild of more entries than this works in slices of entry time
+        #: (fewer: one pass, cheaper than a query per slice)
+        self.slice_entries = slice_entries
         if exposures_per_part < 1:
             raise WarehouseError(
                 f"exposures_per_part must be a positive number of exposures, "

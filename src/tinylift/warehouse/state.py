@@ -418,9 +418,13 @@ def _rebuild(
         [state_entry_rows(ex, windows, engine.dialect, part, parts) for part in range(parts)]
     )
     span = engine.execute(
-        entries.aggregate(first=entries.entry_ts.min(), last=entries.entry_ts.max())
+        entries.aggregate(
+            first=entries.entry_ts.min(), last=entries.entry_ts.max(), n=entries.count()
+        )
     ).to_pylist()[0]
-    slices = _slices(span["first"], span["last"])
+    # few entries: one slice (a thousand years) costs less than a query per month
+    width = timedelta(days=SLICE_DAYS if span["n"] > engine.slice_entries else 366_000)
+    slices = _slices(span["first"], span["last"], width)
     for i, (since, until) in enumerate(slices):
         _insert(
             engine,
@@ -432,20 +436,23 @@ def _rebuild(
     engine.release(entries)
 
 
-#: Days of entry time measured together in a rebuild: each slice reads the events of
+#: Days of entry time measured together in a large rebuild: each slice reads the events of
 #: itself and of the window around it (span days), so wider slices read fewer events
 #: twice and narrower ones meet fewer of a unit's events per entry in the join.
 SLICE_DAYS: Final = 30
 
 
-def _slices(first: datetime | None, last: datetime | None) -> list[tuple[datetime, datetime]]:
-    """Consecutive [since, until) ranges covering every entry time in [first, last]."""
+def _slices(
+    first: datetime | None, last: datetime | None, width: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """Consecutive [since, until) ranges of ``width`` covering every entry time in
+    [first, last]."""
     if first is None or last is None:
         return []
     out = []
     since = first
     while since <= last:
-        until = since + timedelta(days=SLICE_DAYS)
+        until = since + width
         out.append((since, until))
         since = until
     return out
